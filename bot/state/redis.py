@@ -1,0 +1,133 @@
+"""The Redis session store, for production and for running more than one bot process.
+
+Key schema (``user`` is a `UserKeys.key`, an HMAC of the Telegram id, never the id itself)::
+
+    {prefix}:{<user>}:session   string  compact JSON of Session.to_dict()    EX ttl, refreshed by save
+    {prefix}:{<user>}:flood     string  message count in the current window  EX window, set by first INCR
+    {prefix}:{<user>}:handoff   (reserved) the user's place in the supporter queue
+    {prefix}:{<user>}:chat      (reserved) the encrypted chat id used to relay a handoff
+
+The user key sits in a hash tag (``{...}``), so all of one user's keys map to one Redis Cluster slot:
+`forget` is then a single multi-key DEL that works on a cluster too. Every key is built by `key_for` from
+a kind in `USER_KEY_KINDS`, and `forget` deletes all kinds, so new kinds are forgotten without extra code.
+Nothing in Redis holds message text or a raw id. Needs Redis 7.0+ (``EXPIRE ... NX``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import RedisError
+
+from bot.errors import StoreUnavailable
+from bot.session import Session
+from bot.state.base import (
+    USER_KEY_KINDS,
+    UserKeyKind,
+    check_ttl,
+    check_user,
+    check_window,
+    decode_session,
+    encode_session,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "pl"
+
+
+def key_for(prefix: str, user: str, kind: UserKeyKind) -> str:
+    """The Redis key of one kind of data about a user: ``{prefix}:{<user>}:{kind}``."""
+    return f"{prefix}:{{{check_user(user)}}}:{kind}"
+
+
+@contextmanager
+def _unavailable_on_error() -> Iterator[None]:
+    """Turn any Redis or socket failure into `StoreUnavailable`, so the bot can carry on without state."""
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise StoreUnavailable(
+            f"the session store (Redis) is unavailable: {type(exc).__name__}: {exc}; "
+            "check that Redis is running and the Redis URL is right"
+        ) from exc
+
+
+class RedisStore:
+    """A `SessionStore` on Redis, sharing one connection pool for the life of the process."""
+
+    def __init__(self, client: Redis, ttl_seconds: int, prefix: str = DEFAULT_PREFIX) -> None:
+        if not prefix or any(c in prefix for c in "{}"):
+            raise ValueError(f"prefix must be non-empty and free of braces, got {prefix!r}")
+        self._redis = client
+        self.ttl_seconds = check_ttl(ttl_seconds)
+        self.prefix = prefix
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        ttl_seconds: int,
+        prefix: str = DEFAULT_PREFIX,
+        *,
+        timeout_seconds: float = 2.0,
+    ) -> RedisStore:
+        """A store with its own connection pool, created here once; nothing connects until first use.
+
+        Timeouts and retries are short on purpose: a user waiting on a reply is better served by an answer
+        without memory than by a long wait for Redis.
+        """
+        pool = ConnectionPool.from_url(
+            url,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries=1),
+        )
+        # from_pool: the client owns the pool, so close() releases it.
+        return cls(Redis.from_pool(pool), ttl_seconds, prefix)
+
+    def key(self, user: str, kind: UserKeyKind) -> str:
+        """This store's key of one kind of data about a user."""
+        return key_for(self.prefix, user, kind)
+
+    async def load(self, user: str) -> Session | None:
+        with _unavailable_on_error():
+            raw = await self._redis.get(self.key(user, "session"))
+        return None if raw is None else decode_session(raw)
+
+    async def save(self, user: str, session: Session) -> None:
+        with _unavailable_on_error():
+            await self._redis.set(self.key(user, "session"), encode_session(session), ex=self.ttl_seconds)
+
+    async def forget(self, user: str) -> None:
+        keys = [self.key(user, kind) for kind in USER_KEY_KINDS]
+        with _unavailable_on_error():
+            await self._redis.delete(*keys)
+
+    async def count_message(self, user: str, window_seconds: int) -> int:
+        check_window(window_seconds)
+        key = self.key(user, "flood")
+        with _unavailable_on_error():
+            # MULTI/EXEC: the count and its expiry land together; NX keeps the window fixed, not sliding.
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, window_seconds, nx=True)
+                count, _ = await pipe.execute()
+        return int(count)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        try:
+            await self._redis.aclose()
+        except (RedisError, OSError) as exc:  # shutting down anyway; nothing left to do with the error
+            log.warning("event=store_close_failed error=%s", type(exc).__name__)
