@@ -1,0 +1,177 @@
+"""The `peerline` command: chat, match, intents, validate and eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.brain import Brain
+from bot.content.checks import quality_findings
+from bot.content.loader import default_content_root, load_content
+from bot.errors import ContentError, PeerlineError
+from bot.evaluation import evaluate, format_report, load_cases
+
+
+def _content_root(args: argparse.Namespace) -> Path:
+    if args.content:
+        return Path(args.content)
+    env = os.environ.get("PEERLINE_CONTENT_DIR")
+    return Path(env) if env else default_content_root()
+
+
+def _brain(args: argparse.Namespace) -> Brain:
+    return Brain.load(_content_root(args))
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.engine import Engine
+    from bot.terminal import TerminalChat
+
+    brain = _brain(args)
+    if args.region and args.region not in brain.content.regions:
+        known = ", ".join(sorted(brain.content.regions))
+        raise PeerlineError(f"unknown region '{args.region}'; choose one of: {known}")
+    TerminalChat(Engine(brain), sys.stdout, region=args.region).run(input)
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    brain = _brain(args)
+    matcher = brain.matcher(args.locale)
+    if args.json:
+        texts = [args.text] if args.text else (line.rstrip("\n") for line in sys.stdin)
+        for text in texts:
+            sys.stdout.write(json.dumps(matcher.match(text).as_json(), ensure_ascii=False) + "\n")
+        return 0
+    if not args.text:
+        raise PeerlineError("give a message to match, or use --json to read messages from stdin")
+    result = matcher.match(args.text)
+    verdict = (
+        "crisis"
+        if result.crisis
+        else ("match" if result.confident else "ask to confirm" if result.intent else "fallback")
+    )
+    print(f"intent:    {result.intent or '(none)'}")
+    print(f"score:     {result.score:.1f}")
+    print(f"decision:  {verdict}" + (f" ({result.crisis_reason})" if result.crisis_reason else ""))
+    print(f"response:  {result.response}")
+    if result.runner_up:
+        print(f"runner-up: {result.runner_up[0]} ({result.runner_up[1]:.1f})")
+    print("candidates: " + ", ".join(f"{i} {s:.1f}" for i, s in result.candidates))
+    return 0
+
+
+def cmd_intents(args: argparse.Namespace) -> int:
+    content = load_content(_content_root(args))
+    intents = [i for locale in content.locales.values() for i in locale.intents.values()]
+    if args.json:
+        rows = [
+            {"id": i.id, "title": i.title, "examples": list(i.examples), "crisis": i.crisis,
+             "locale": i.locale, "response": i.response}
+            for i in intents
+        ]  # fmt: skip
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for i in intents:
+        flag = "  [crisis]" if i.crisis else ""
+        print(f"{i.locale}  {i.id:<22} {len(i.examples):>3} examples{flag}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    root = _content_root(args)
+    try:
+        content = load_content(root)
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        errors = sum(1 for p in exc.problems if p.severity == "error")
+        print(f"{errors} error(s): the content was not loaded", file=sys.stderr)
+        return 1
+    findings = quality_findings(content) if args.strict else []
+    for finding in findings:
+        print(finding)
+    intents = sum(len(loc.intents) for loc in content.locales.values())
+    examples = sum(len(i.examples) for loc in content.locales.values() for i in loc.intents.values())
+    print(
+        f"ok: {intents} intents, {examples} examples, {len(content.regions)} regions, "
+        f"locales {', '.join(sorted(content.locales))}, version {content.version}"
+        + (f"; {len(findings)} finding(s)" if args.strict else "")
+    )
+    return 1 if findings else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    brain = _brain(args)
+    report = evaluate(brain.matcher(args.locale), load_cases(Path(args.file)))
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report))
+    failed = []
+    if args.min_accuracy is not None and report.accuracy < args.min_accuracy:
+        failed.append(f"accuracy {report.accuracy:.3f} < {args.min_accuracy}")
+    if args.min_crisis_recall is not None and report.crisis_recall < args.min_crisis_recall:
+        failed.append(f"crisis recall {report.crisis_recall:.3f} < {args.min_crisis_recall}")
+    for line in failed:
+        print(f"below minimum: {line}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="peerline", description=__doc__)
+    parser.add_argument(
+        "--content",
+        help="folder with intents/, responses/, resources/ (default: $PEERLINE_CONTENT_DIR or this checkout)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token, no Redis)")
+    chat.add_argument("--region", help="region code for phone numbers, e.g. us, ca, uk, ie, au")
+    chat.set_defaults(func=cmd_chat)
+
+    match = sub.add_parser("match", help="show how a message is understood")
+    match.add_argument("text", nargs="?", help="the message (with --json: omit to read stdin)")
+    match.add_argument("--json", action="store_true", help="one JSON object per input line")
+    match.add_argument("--locale", default=None)
+    match.set_defaults(func=cmd_match)
+
+    intents = sub.add_parser("intents", help="list intents")
+    intents.add_argument("--json", action="store_true")
+    intents.set_defaults(func=cmd_intents)
+
+    validate = sub.add_parser("validate", help="check the content; non-zero exit on problems")
+    validate.add_argument("--strict", action="store_true", help="also report quality findings")
+    validate.set_defaults(func=cmd_validate)
+
+    ev = sub.add_parser("eval", help="measure matching on a labelled message file")
+    ev.add_argument("file")
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--locale", default=None)
+    ev.add_argument("--min-accuracy", type=float, default=None)
+    ev.add_argument("--min-crisis-recall", type=float, default=None)
+    ev.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ContentError as exc:
+        print(f"peerline: the content has errors:\n{exc}", file=sys.stderr)
+        return 2
+    except PeerlineError as exc:
+        print(f"peerline: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Frozen content objects: what the loader produces and everything else reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+# Placeholders filled from resources/regions.yml; a region must define every one.
+REGION_PLACEHOLDERS: tuple[str, ...] = (
+    "region_name",
+    "emergency_number",
+    "crisis_line",
+    "treatment_helpline",
+    "overdose_line",
+    "treatment_finder",
+    "naloxone_access",
+    "poison_line",
+)
+# Placeholders the engine fills itself in system responses.
+ENGINE_PLACEHOLDERS: tuple[str, ...] = ("suggestion",)
+KNOWN_PLACEHOLDERS = frozenset(REGION_PLACEHOLDERS + ENGINE_PLACEHOLDERS)
+
+# Responses the engine sends outside of intents; every locale must have them.
+SYSTEM_RESPONSES: tuple[str, ...] = (
+    "welcome",
+    "fallback",
+    "fallback_again",
+    "confirm",
+    "confirm_declined",
+    "non_text",
+    "resources",
+    "region_set",
+    "forgotten",
+    "flood",
+    "handoff_terminal",
+    "empty",
+    "stale_button",
+    "region_choose",
+    "forget_confirm",
+    "forget_cancelled",
+    "unknown_command",
+)
+SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more")
+
+PHONE_FRIENDLY_CHARS = 900
+MIN_EXAMPLES = 12
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a piece of content was written, for error messages."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A button under a reply that leads to another intent."""
+
+    label: str
+    intent: str
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Something a person may want, with the phrasings that express it."""
+
+    id: str
+    title: str
+    response: str
+    locale: str
+    examples: tuple[str, ...]
+    source: SourceRef
+    keywords: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    guards: tuple[str, ...] = ()
+    urgent: tuple[str, ...] = ()
+    crisis: bool = False
+    priority: int = 0
+    follow_ups: tuple[FollowUp, ...] = ()
+    example_lines: tuple[int, ...] = ()
+    key_lines: Mapping[str, int] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.source.line)
+
+
+@dataclass(frozen=True)
+class Response:
+    """A reply in Telegram HTML, with variants so it does not repeat word for word."""
+
+    id: str
+    locale: str
+    variants: tuple[str, ...]
+    source: SourceRef
+    variant_lines: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Region:
+    """Public resources for one region; values are plain text, escaped when rendered."""
+
+    code: str
+    values: Mapping[str, str]
+    source: SourceRef
+
+    @property
+    def name(self) -> str:
+        return self.values.get("region_name", self.code)
+
+
+@dataclass(frozen=True)
+class Locale:
+    """All content in one language."""
+
+    code: str
+    intents: Mapping[str, Intent]
+    responses: Mapping[str, Response]
+    synonyms: Mapping[str, str]  # variant -> canonical
+    short_replies: Mapping[str, frozenset[str]] = field(default_factory=dict)  # yes/no/more
+    stopwords: frozenset[str] = frozenset()  # words too common to tell intents apart
+
+
+@dataclass(frozen=True)
+class Content:
+    """One complete, validated set of content; replaced whole on reload, never edited."""
+
+    locales: Mapping[str, Locale]
+    regions: Mapping[str, Region]
+    default_region: str
+    default_locale: str
+    version: str
+    files: tuple[str, ...] = field(default=())
+
+    def locale(self, code: str | None) -> Locale:
+        return self.locales.get(code or "", self.locales[self.default_locale])
+
+    def region(self, code: str | None) -> Region:
+        return self.regions.get(code or "", self.regions[self.default_region])
+
+
+def frozen_map(items: Mapping[K, V]) -> Mapping[K, V]:
+    """A read-only view, so loaded content cannot be changed by accident."""
+    return MappingProxyType(dict(items))

@@ -1,0 +1,109 @@
+"""YAML reading that remembers line numbers, so every content error can point at a line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bot.errors import ContentProblem
+
+
+class ContentLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false, so an example like "no" or "yes" stays text."""
+
+
+ContentLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ContentLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+class LineDict(dict[str, Any]):
+    """A mapping from YAML that knows its own line and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A sequence from YAML that knows its own line and the line of each item."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+def _convert(node: Node, loader: ContentLoader, file: str, problems: list[ContentProblem]) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, MappingNode):
+        loader.flatten_mapping(node)
+        mapping = LineDict()
+        mapping.line = line
+        mapping.key_lines = {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, loader, file, problems)
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                key = str(key)
+            if key in mapping:
+                problems.append(
+                    ContentProblem(file, key_line, f"duplicate key '{key}'", "keep one; the later one wins")
+                )
+            mapping[key] = _convert(value_node, loader, file, problems)
+            mapping.key_lines[key] = key_line
+        return mapping
+    if isinstance(node, SequenceNode):
+        items = LineList()
+        items.line = line
+        items.item_lines = []
+        for item in node.value:
+            items.append(_convert(item, loader, file, problems))
+            items.item_lines.append(item.start_mark.line + 1)
+        return items
+    assert isinstance(node, ScalarNode)
+    return loader.construct_object(node, deep=True)
+
+
+def read_yaml(path: Path, display: str, problems: list[ContentProblem]) -> Any:
+    """Parse one YAML file; syntax errors become problems with the line PyYAML points at."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(ContentProblem(display, None, f"cannot read file: {exc}"))
+        return None
+    loader = ContentLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        return _convert(node, loader, display, problems)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
+        problems.append(
+            ContentProblem(
+                display,
+                line,
+                f"YAML syntax: {what}",
+                "check indentation and quote text that contains ':' or '#'",
+            )
+        )
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(ContentProblem(display, None, f"YAML syntax: {exc}"))
+        return None
+    finally:
+        loader.dispose()

@@ -1,0 +1,195 @@
+"""NLU evaluation in the spirit of `rasa test nlu`: accuracy, per-intent scores, crisis safety."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import PeerlineError
+from bot.nlu.matcher import Matcher
+
+
+@dataclass(frozen=True)
+class Case:
+    """One labelled message; `expected` None means out of scope."""
+
+    text: str
+    expected: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    predicted: str | None
+    confident: bool
+    crisis: bool
+    score: float
+
+
+@dataclass
+class IntentScore:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class Report:
+    """Every figure an admin needs to judge a content change."""
+
+    total: int
+    accuracy: float
+    confident_accuracy: float
+    in_scope: int
+    crisis_recall: float
+    crisis_cases: int
+    crisis_false_positive_rate: float
+    non_crisis_cases: int
+    out_of_scope_rejection: float
+    out_of_scope: int
+    per_intent: dict[str, IntentScore] = field(default_factory=dict)
+    confusions: list[tuple[str, str, int, list[str]]] = field(default_factory=list)
+    failures: list[Outcome] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "accuracy": round(self.accuracy, 4),
+            "confident_accuracy": round(self.confident_accuracy, 4),
+            "in_scope": self.in_scope,
+            "crisis_recall": round(self.crisis_recall, 4),
+            "crisis_cases": self.crisis_cases,
+            "crisis_false_positive_rate": round(self.crisis_false_positive_rate, 4),
+            "out_of_scope_rejection": round(self.out_of_scope_rejection, 4),
+            "out_of_scope": self.out_of_scope,
+            "per_intent": {
+                k: {
+                    "precision": round(v.precision, 4),
+                    "recall": round(v.recall, 4),
+                    "f1": round(v.f1, 4),
+                    "support": v.support,
+                }
+                for k, v in sorted(self.per_intent.items())
+            },
+            "confusions": [
+                {"expected": e, "predicted": p, "count": n, "examples": ex} for e, p, n, ex in self.confusions
+            ],
+            "failures": [
+                {
+                    "text": o.case.text,
+                    "expected": o.case.expected,
+                    "predicted": o.predicted,
+                    "score": round(o.score, 2),
+                    "crisis": o.crisis,
+                }
+                for o in self.failures
+            ],
+        }
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Read `messages: [{text, intent}]`; a missing or null intent means out of scope."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PeerlineError(f"{path}: cannot read evaluation file: {exc}") from exc
+    items = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise PeerlineError(f"{path}: expected 'messages:' with a list of {{text, intent}}")
+    cases = []
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise PeerlineError(f"{path}: message {n} needs 'text'")
+        intent = item.get("intent")
+        cases.append(Case(item["text"], str(intent) if intent is not None else None))
+    return cases
+
+
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 1.0
+
+
+def evaluate(matcher: Matcher, cases: Iterable[Case]) -> Report:
+    crisis_ids = matcher.crisis.intent_ids
+    outcomes = []
+    for case in cases:
+        result = matcher.match(case.text)
+        outcomes.append(Outcome(case, result.intent, result.confident, result.crisis, result.score))
+    in_scope = [o for o in outcomes if o.case.expected is not None]
+    oos = [o for o in outcomes if o.case.expected is None]
+    crisis = [o for o in outcomes if o.case.expected in crisis_ids]
+    not_crisis = [o for o in outcomes if o.case.expected not in crisis_ids]
+    correct = [o for o in in_scope if o.predicted == o.case.expected]
+    per_intent: dict[str, IntentScore] = {}
+    labels = {o.case.expected for o in in_scope} | {o.predicted for o in outcomes if o.predicted}
+    for label in sorted(x for x in labels if x):
+        tp = sum(1 for o in outcomes if o.predicted == label and o.case.expected == label)
+        fp = sum(1 for o in outcomes if o.predicted == label and o.case.expected != label)
+        fn = sum(1 for o in outcomes if o.case.expected == label and o.predicted != label)
+        p, r = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        per_intent[label] = IntentScore(p, r, f1, tp + fn)
+    pairs: Counter[tuple[str, str]] = Counter()
+    examples: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for o in outcomes:
+        if o.predicted != o.case.expected:
+            key = (o.case.expected or "(out of scope)", o.predicted or "(fallback)")
+            pairs[key] += 1
+            if len(examples[key]) < 3:
+                examples[key].append(o.case.text)
+    return Report(
+        total=len(outcomes),
+        accuracy=_ratio(len(correct), len(in_scope)),
+        confident_accuracy=_ratio(sum(1 for o in correct if o.confident), len(in_scope)),
+        in_scope=len(in_scope),
+        crisis_recall=_ratio(sum(1 for o in crisis if o.crisis), len(crisis)),
+        crisis_cases=len(crisis),
+        crisis_false_positive_rate=(
+            sum(1 for o in not_crisis if o.crisis) / len(not_crisis) if not_crisis else 0.0
+        ),
+        non_crisis_cases=len(not_crisis),
+        out_of_scope_rejection=_ratio(sum(1 for o in oos if o.predicted is None), len(oos)),
+        out_of_scope=len(oos),
+        per_intent=per_intent,
+        confusions=[(e, p, n, examples[(e, p)]) for (e, p), n in pairs.most_common(10)],
+        failures=[
+            o
+            for o in outcomes
+            if o.predicted != o.case.expected or (o.case.expected in crisis_ids) != o.crisis
+        ],
+    )
+
+
+def format_report(report: Report) -> str:
+    """A plain-text report for the terminal."""
+    lines = [
+        f"messages: {report.total} ({report.in_scope} in scope, {report.out_of_scope} out of scope)",
+        f"top-1 accuracy (in scope):     {report.accuracy:.1%}",
+        f"  answered without asking:     {report.confident_accuracy:.1%}",
+        f"crisis recall:                 {report.crisis_recall:.1%} of {report.crisis_cases}",
+        f"crisis false-positive rate:    {report.crisis_false_positive_rate:.1%}"
+        f" of {report.non_crisis_cases}",
+        f"out-of-scope rejection:        {report.out_of_scope_rejection:.1%} of {report.out_of_scope}",
+        "",
+        f"{'intent':<22} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>4}",
+    ]
+    for name, s in sorted(report.per_intent.items()):
+        lines.append(f"{name:<22} {s.precision:>9.2f} {s.recall:>7.2f} {s.f1:>6.2f} {s.support:>4}")
+    if report.confusions:
+        lines += ["", "most confused (expected -> predicted):"]
+        for expected, predicted, count, texts in report.confusions:
+            lines.append(f"  {expected} -> {predicted}: {count}  e.g. {texts[0]!r}")
+    if report.failures:
+        lines += ["", f"failed messages ({len(report.failures)}):"]
+        for o in report.failures:
+            flag = " [crisis]" if o.crisis else ""
+            lines.append(
+                f"  {o.case.text!r}: expected {o.case.expected}, got {o.predicted} ({o.score:.0f}){flag}"
+            )
+    return "\n".join(lines)

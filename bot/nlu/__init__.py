@@ -1,0 +1,1 @@
+"""Understanding messages: normalising text, detecting crisis, matching intents."""

@@ -1,0 +1,278 @@
+"""Intent matching: one vectorised rapidfuzz pass over every example, keyword evidence, thresholds."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.content.model import Intent
+from bot.nlu.crisis import CrisisDetector
+from bot.nlu.normalise import Normaliser, basic_normalise
+from bot.nlu.speller import Speller
+
+FALLBACK = "fallback"
+CONFIRM = "confirm"
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Thresholds on a 0-100 scale; between `confirm` and `accept` the bot asks "Did you mean...?"."""
+
+    accept: float = 50.0
+    confirm: float = 38.0
+    margin: float = 3.0
+    crisis_example: float = 80.0
+    keyword_bonus: float = 12.0
+    context_bonus: float = 3.0
+    unknown_word_weight: float = 1.5
+    match_chars: int = 280
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What a message means: an intent (or none), how sure we are, and whether it is a crisis."""
+
+    intent: str | None
+    score: float
+    confident: bool
+    crisis: bool
+    response: str
+    runner_up: tuple[str, float] | None = None
+    candidates: tuple[tuple[str, float], ...] = ()
+    crisis_reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "score": round(self.score, 2),
+            "confident": self.confident,
+            "crisis": self.crisis,
+            "crisis_reason": self.crisis_reason,
+            "response": self.response,
+            "runner_up": list(self.runner_up) if self.runner_up else None,
+            "candidates": [[i, round(s, 2)] for i, s in self.candidates],
+        }
+
+
+@dataclass
+class _Keywords:
+    words: dict[str, set[int]] = field(default_factory=dict)
+    phrases: list[tuple[str, int]] = field(default_factory=list)
+
+    def add(self, keyword: str, intent_index: int) -> None:
+        if " " in keyword:
+            self.phrases.append((f" {keyword} ", intent_index))
+        else:
+            self.words.setdefault(keyword, set()).add(intent_index)
+
+    def hits(self, text: str) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for token in set(text.split()):
+            for index in self.words.get(token, ()):
+                counts[index] = counts.get(index, 0) + 1
+        padded = f" {text} "
+        for phrase, index in self.phrases:
+            if phrase in padded:
+                counts[index] = counts.get(index, 0) + 1
+        return counts
+
+
+def stem(word: str) -> str:
+    """The lightest stemming that helps: "strips" -> "strip", but "pass", "this" and "hiv" stay."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+class Matcher:
+    """An index over one locale's intents; built once per content load, then read-only.
+
+    An intent's score (0-100) averages three views of the message's content words (stop words
+    removed): the closest example by rapidfuzz `token_sort_ratio` (typos, word order), the closest
+    example by IDF-weighted word overlap (rare words count more), and the cosine similarity to the
+    intent's whole vocabulary (messages that mix words from several examples). Keywords and
+    conversation context add a bonus on top.
+    """
+
+    def __init__(
+        self,
+        intents: Iterable[Intent],
+        synonyms: Mapping[str, str],
+        settings: MatchSettings | None = None,
+        stopwords: frozenset[str] = frozenset(),
+    ) -> None:
+        self.settings = settings or MatchSettings()
+        self.normalise = Normaliser(synonyms)
+        self.stopwords = stopwords
+        self.intents: tuple[Intent, ...] = tuple(intents)
+        self.ids: tuple[str, ...] = tuple(i.id for i in self.intents)
+        self._index = {intent_id: n for n, intent_id in enumerate(self.ids)}
+        examples: list[str] = []
+        owners: list[int] = []
+        self._keywords = _Keywords()
+        for n, intent in enumerate(self.intents):
+            seen: set[str] = set()
+            for example in intent.examples:
+                text = self.content_words(self.normalise(example))
+                if text and text not in seen:
+                    seen.add(text)
+                    examples.append(text)
+                    owners.append(n)
+            for keyword in intent.keywords:
+                normal = " ".join(stem(w) for w in self.normalise(keyword).split())
+                if normal:
+                    self._keywords.add(normal, n)
+        self._examples = examples
+        self._owners = np.asarray(owners, dtype=np.intp)
+        self._build_word_index()
+        vocabulary = set(self._vocab)
+        vocabulary.update(token for k in self._keywords.words for token in k.split())
+        self.speller = Speller(vocabulary)
+        self.crisis = CrisisDetector(self.intents, self.settings.crisis_example)
+        crisis_rows = [n for n, o in enumerate(owners) if self.intents[o].crisis]
+        self._crisis_examples = [examples[n] for n in crisis_rows]
+        self._crisis_owners = np.asarray([owners[n] for n in crisis_rows], dtype=np.intp)
+
+    def _build_word_index(self) -> None:
+        """IDF over intents (a word in every intent says nothing), postings, and intent centroids."""
+        intent_words: list[set[str]] = [set() for _ in self.ids]
+        example_words = [set(text.split()) for text in self._examples]
+        for words, owner in zip(example_words, self._owners, strict=True):
+            intent_words[owner].update(words)
+        document_frequency: dict[str, int] = {}
+        for words in intent_words:
+            for word in words:
+                document_frequency[word] = document_frequency.get(word, 0) + 1
+        count = len(self.ids)
+        self._idf = {w: math.log((count + 1) / (df + 0.5)) for w, df in document_frequency.items()}
+        self._vocab = {word: n for n, word in enumerate(sorted(self._idf))}
+        postings: dict[str, list[int]] = {}
+        for row, words in enumerate(example_words):
+            for word in words:
+                postings.setdefault(word, []).append(row)
+        self._postings = {w: np.asarray(rows, dtype=np.intp) for w, rows in postings.items()}
+        self._example_weight = np.asarray(
+            [sum(self._idf[w] for w in words) for words in example_words], dtype=np.float64
+        )
+        centroids = np.zeros((count, len(self._vocab)), dtype=np.float64)
+        for words, owner in zip(example_words, self._owners, strict=True):
+            for word in words:
+                centroids[owner, self._vocab[word]] += self._idf[word]
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        self._centroids = centroids / np.where(norms == 0, 1.0, norms)
+
+    @property
+    def example_count(self) -> int:
+        return len(self._examples)
+
+    def content_words(self, text: str) -> str:
+        """Drop stop words and plural -s; a message of only stop words keeps them ("what can you do")."""
+        words = [stem(w) for w in text.split() if w not in self.stopwords]
+        return " ".join(words) if words else text
+
+    def prepare(self, text: str) -> tuple[str, str]:
+        """The text before and after synonyms and spelling correction."""
+        basic = basic_normalise(text)
+        return basic, self.speller.correct(self.normalise.apply_synonyms(basic))
+
+    def _per_intent(self, row: np.ndarray, owners: np.ndarray) -> np.ndarray:
+        best = np.zeros(len(self.ids), dtype=np.float64)
+        np.maximum.at(best, owners, row)
+        return best
+
+    def intent_scores(self, text: str, boost: frozenset[str] = frozenset()) -> np.ndarray:
+        """One score per intent from three views of the content words, plus keyword and context bonuses."""
+        scores = np.zeros(len(self.ids), dtype=np.float64)
+        query = self.content_words(text[: self.settings.match_chars])
+        if not query or not self._examples:
+            return scores
+        fuzzy = process.cdist([query], self._examples, scorer=fuzz.token_sort_ratio, workers=1)[0]
+        words = set(query.split())
+        known = [w for w in words if w in self._idf]
+        unknown_weight = self.settings.unknown_word_weight * (len(words) - len(known))
+        weights = np.asarray([self._idf[w] for w in known], dtype=np.float64)
+        overlap = np.zeros(len(self._examples), dtype=np.float64)
+        for word, weight in zip(known, weights, strict=True):
+            overlap[self._postings[word]] += weight
+        message_weight = float(weights.sum()) + unknown_weight
+        dice = 200.0 * overlap / (message_weight + self._example_weight + 1e-9)
+        norm = math.sqrt(float(weights @ weights) + unknown_weight**2)
+        if known and norm > 0:
+            columns = [self._vocab[w] for w in known]
+            cosine = 100.0 * (self._centroids[:, columns] @ weights) / norm
+        else:
+            cosine = np.zeros(len(self.ids), dtype=np.float64)
+        scores = (self._per_intent(fuzzy, self._owners) + self._per_intent(dice, self._owners) + cosine) / 3
+        for index, count in self._keywords.hits(" ".join(stem(w) for w in text.split())).items():
+            scores[index] += self.settings.keyword_bonus * min(count, 2) ** 0.5
+        for intent_id in boost:
+            position = self._index.get(intent_id)
+            if position is not None:
+                scores[position] += self.settings.context_bonus
+        capped: np.ndarray = np.minimum(scores, 100.0)
+        return capped
+
+    def crisis_similarity(self, text: str) -> dict[str, float]:
+        """How close the message is, word for word, to any crisis example."""
+        query = self.content_words(text[: self.settings.match_chars])
+        if not query or not self._crisis_examples:
+            return {}
+        row = process.cdist([query], self._crisis_examples, scorer=fuzz.token_sort_ratio, workers=1)[0]
+        best = self._per_intent(row, self._crisis_owners)
+        return {self.ids[n]: float(best[n]) for n in set(self._crisis_owners.tolist())}
+
+    def match(self, text: str, boost: frozenset[str] = frozenset()) -> MatchResult:
+        """Classify one message; crisis wins over everything."""
+        basic, full = self.prepare(text)
+        texts = (basic, full)
+        signal = self.crisis.by_pattern(texts)
+        scores = self.intent_scores(full, boost)
+        vetoed = self.crisis.vetoed(texts)
+        ranked = self._rank(scores, exclude=vetoed)
+        if signal is None and ranked:
+            crisis_scores = {i: s for i, s in ranked if i in self.crisis.intent_ids}
+            best_other = max((s for i, s in ranked if i not in self.crisis.intent_ids), default=0.0)
+            similar = {i: s for i, s in self.crisis_similarity(full).items() if i not in vetoed}
+            signal = self.crisis.by_example(texts, similar, crisis_scores, best_other)
+        candidates = tuple(ranked[:5])
+        if signal is not None:
+            intent = self.intents[self._index[signal.intent]]
+            return MatchResult(
+                signal.intent,
+                signal.score,
+                True,
+                True,
+                intent.response,
+                self._runner_up(ranked, signal.intent),
+                candidates,
+                signal.reason,
+            )
+        # A crisis intent that did not pass the crisis layers must not be offered by fuzzy score.
+        ranked = [(i, s) for i, s in ranked if i not in self.crisis.intent_ids]
+        if not ranked or ranked[0][1] < self.settings.confirm:
+            best = ranked[0][1] if ranked else 0.0
+            return MatchResult(
+                None, best, False, False, FALLBACK, ranked[0] if ranked else None, tuple(ranked[:5])
+            )
+        top_id, top_score = ranked[0]
+        runner = self._runner_up(ranked, top_id)
+        margin = top_score - (runner[1] if runner else 0.0)
+        confident = top_score >= self.settings.accept and margin >= self.settings.margin
+        response = self.intents[self._index[top_id]].response if confident else CONFIRM
+        return MatchResult(top_id, top_score, confident, False, response, runner, tuple(ranked[:5]))
+
+    def _rank(self, scores: np.ndarray, exclude: frozenset[str]) -> list[tuple[str, float]]:
+        order = sorted(
+            range(len(self.ids)),
+            key=lambda n: (-round(float(scores[n]), 1), -self.intents[n].priority, n),
+        )
+        return [(self.ids[n], float(scores[n])) for n in order if self.ids[n] not in exclude]
+
+    @staticmethod
+    def _runner_up(ranked: Sequence[tuple[str, float]], top: str) -> tuple[str, float] | None:
+        return next(((i, s) for i, s in ranked if i != top), None)

@@ -1,0 +1,55 @@
+"""Turn whatever people type into a plain, comparable form before matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from functools import lru_cache
+
+# Longest text we look at; a Telegram message is at most 4096 characters.
+MAX_CHARS = 4096
+_APOSTROPHES = "'\u2019\u2018\u02bc`\u00b4"
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=4096)
+def _char_class(ch: str) -> str:
+    """Keep letters, digits and marks; every other character separates words."""
+    category = unicodedata.category(ch)
+    if category[0] in "LNM":
+        return ch
+    if category == "Cf" or ch in _APOSTROPHES:
+        return ""  # zero-width joiners, bidi marks and apostrophes vanish: "don't" -> "dont"
+    return " "
+
+
+def basic_normalise(text: str) -> str:
+    """NFKC, case folding, punctuation/emoji/control characters to spaces, "pleeease" -> "please"."""
+    text = unicodedata.normalize("NFKC", text[: MAX_CHARS * 2]).casefold()
+    text = "".join(_char_class(ch) for ch in text[:MAX_CHARS])
+    text = _REPEATS.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+class Normaliser:
+    """Basic normalisation plus the admins' synonyms (narcan -> naloxone, dope sick -> withdrawal)."""
+
+    def __init__(self, synonyms: Mapping[str, str]) -> None:
+        self._synonyms = {basic_normalise(k): v for k, v in synonyms.items() if basic_normalise(k)}
+        variants = sorted(self._synonyms, key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"(?<!\w)(" + "|".join(re.escape(v) for v in variants) + r")(?!\w)")
+            if variants
+            else None
+        )
+
+    def apply_synonyms(self, basic: str) -> str:
+        """Rewrite synonyms in already basic-normalised text, longest variant first, in one pass."""
+        if self._pattern is None:
+            return basic
+        return self._pattern.sub(lambda m: self._synonyms[m.group(1)], basic)
+
+    def __call__(self, text: str) -> str:
+        return self.apply_synonyms(basic_normalise(text))

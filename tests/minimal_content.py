@@ -1,0 +1,106 @@
+"""A tiny but complete content tree, so validation tests can break one thing at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.content.model import SYSTEM_RESPONSES
+
+INTENTS = """\
+locale: en
+intents:
+  - id: crisis_overdose
+    title: Overdose emergency
+    response: crisis_overdose
+    crisis: true
+    patterns: ['\\\\bnot breathing\\\\b']
+    guards: ['\\\\bsigns of\\\\b']
+    examples:
+      - my friend is not breathing
+      - he wont wake up after using
+  - id: naloxone
+    title: Naloxone
+    response: naloxone
+    keywords: [naloxone]
+    follow_ups:
+      - {label: "Signs", intent: overdose_signs}
+    examples:
+      - where can i get naloxone
+      - how do i use narcan
+  - id: overdose_signs
+    title: Overdose signs
+    response: overdose_signs
+    examples:
+      - what are the signs of an overdose
+      - how do i know someone is overdosing
+  - id: bot_help
+    title: What I can do
+    response: bot_help
+    examples:
+      - what can you do
+  - id: talk_to_human
+    title: Talk to a person
+    response: talk_to_human
+    examples:
+      - can i talk to a real person
+  - id: privacy
+    title: Privacy
+    response: privacy
+    examples:
+      - is this anonymous
+"""
+
+SYNONYMS = """\
+locale: en
+synonyms:
+  naloxone: [narcan]
+replies:
+  yes: [yes, yeah]
+  no: [no, nope]
+  more: [tell me more]
+"""
+
+REGIONS = """\
+default: us
+regions:
+  us:
+    name: the United States
+    emergency_number: "911"
+    crisis_line: "988"
+    treatment_helpline: "SAMHSA"
+    overdose_line: "NUA"
+    treatment_finder: "findtreatment.gov"
+    naloxone_access: "pharmacies"
+    poison_line: "Poison Control"
+  uk:
+    name: the UK
+    emergency_number: "999"
+    crisis_line: "Samaritans"
+    treatment_helpline: "FRANK"
+    overdose_line: "none"
+    treatment_finder: "FRANK"
+    naloxone_access: "drug services"
+    poison_line: "NHS 111"
+"""
+
+
+def responses_yaml() -> str:
+    ids = ["crisis_overdose", "naloxone", "overdose_signs", "bot_help", "talk_to_human", "privacy"]
+    lines = ["locale: en", "responses:"]
+    for name in ids + list(SYSTEM_RESPONSES):
+        lines.append(f"  {name}:")
+        lines.append(f"    - '{name} one. Call {{emergency_number}}. {{suggestion}}'")
+        lines.append(f"    - '{name} two. Crisis line {{crisis_line}}.'")
+    return "\n".join(lines) + "\n"
+
+
+def write_minimal_content(root: Path) -> Path:
+    """Write the tree under `root` and return it."""
+    (root / "intents" / "en").mkdir(parents=True)
+    (root / "responses" / "en").mkdir(parents=True)
+    (root / "resources").mkdir()
+    (root / "intents" / "en" / "main.yml").write_text(INTENTS)
+    (root / "intents" / "en" / "synonyms.yml").write_text(SYNONYMS)
+    (root / "responses" / "en" / "all.yml").write_text(responses_yaml())
+    (root / "resources" / "regions.yml").write_text(REGIONS)
+    return root

@@ -1,0 +1,134 @@
+"""Validation points at the exact file and line, and says what to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.content.checks import quality_findings
+from bot.content.loader import load_content
+from bot.errors import ContentError
+from tests.minimal_content import write_minimal_content
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return write_minimal_content(tmp_path)
+
+
+def line_of(tree: Path, path: str, needle: str) -> int:
+    lines = (tree / path).read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if needle in line)
+
+
+def problems_after(tree: Path, path: str, old: str, new: str) -> list[str]:
+    target = tree / path
+    text = target.read_text()
+    assert old in text, f"test setup: {old!r} not in {path}"
+    target.write_text(text.replace(old, new, 1))
+    with pytest.raises(ContentError) as caught:
+        load_content(tree)
+    return [str(p) for p in caught.value.problems if p.severity == "error"]
+
+
+def test_minimal_content_loads_with_a_version_hash(tree: Path) -> None:
+    content = load_content(tree)
+    assert set(content.locales["en"].intents) >= {"naloxone", "crisis_overdose"}
+    assert len(content.version) == 12
+
+
+def test_broken_yaml_names_file_and_line(tree: Path) -> None:
+    problems = problems_after(tree, "intents/en/main.yml", "    title: Naloxone\n", "    title: [Naloxone\n")
+    assert len(problems) == 1
+    line = line_of(tree, "intents/en/main.yml", "title: [Naloxone")
+    assert problems[0].startswith(
+        f"intents/en/main.yml:{line + 1}: error: YAML syntax"
+    )  # where the parser stops
+    assert "expected ',' or ']'" in problems[0]
+
+
+def test_unknown_response_id_is_reported_at_the_intent(tree: Path) -> None:
+    problems = problems_after(tree, "intents/en/main.yml", "response: naloxone", "response: narcan_info")
+    line = line_of(tree, "intents/en/main.yml", "response: narcan_info")
+    assert any(f"main.yml:{line}:" in p and "unknown response 'narcan_info'" in p for p in problems)
+
+
+def test_follow_up_to_unknown_intent_is_reported(tree: Path) -> None:
+    problems = problems_after(tree, "intents/en/main.yml", "intent: overdose_signs", "intent: od_signs")
+    assert any("follow-up to unknown intent 'od_signs'" in p for p in problems)
+
+
+def test_unknown_placeholder_is_reported_with_the_known_ones(tree: Path) -> None:
+    problems = problems_after(tree, "responses/en/all.yml", "{crisis_line}", "{crisis_number}")
+    assert any("unknown placeholder {crisis_number}" in p and "{crisis_line}" in p for p in problems)
+
+
+def test_region_missing_a_number_is_reported(tree: Path) -> None:
+    problems = problems_after(tree, "resources/regions.yml", '    poison_line: "NHS 111"\n', "")
+    assert any("region 'uk' is missing 'poison_line'" in p for p in problems)
+
+
+def test_same_example_under_two_intents_is_an_error(tree: Path) -> None:
+    problems = problems_after(
+        tree, "intents/en/main.yml", "      - what can you do\n", "      - Where can I get NALOXONE?\n"
+    )
+    line = line_of(tree, "intents/en/main.yml", "Where can I get NALOXONE")
+    assert any("also an example of 'naloxone'" in p and f"main.yml:{line}:" in p for p in problems)
+
+
+def test_duplicate_intent_id_is_reported(tree: Path) -> None:
+    problems = problems_after(tree, "intents/en/main.yml", "id: privacy", "id: bot_help")
+    assert any("duplicate intent id 'bot_help'" in p for p in problems)
+
+
+def test_invalid_pattern_is_reported_with_its_line(tree: Path) -> None:
+    problems = problems_after(tree, "intents/en/main.yml", "patterns: [", "patterns: ['(unclosed', ")
+    line = line_of(tree, "intents/en/main.yml", "(unclosed")
+    assert any(f"main.yml:{line}:" in p and "invalid pattern" in p for p in problems)
+
+
+def test_misspelt_key_is_reported_with_allowed_keys(tree: Path) -> None:
+    problems = problems_after(
+        tree, "intents/en/main.yml", "    examples:\n      - what can", "    exmaples:\n      - what can"
+    )
+    assert any("unknown key 'exmaples'" in p and "allowed:" in p for p in problems)
+
+
+def test_html_that_telegram_rejects_is_reported(tree: Path) -> None:
+    problems = problems_after(tree, "responses/en/all.yml", "'naloxone one.", "'<div>naloxone</div> & one.")
+    assert any("<div> is not allowed" in p for p in problems)
+    assert any("bare '&'" in p for p in problems)
+
+
+def test_missing_system_response_is_reported(tree: Path) -> None:
+    problems = problems_after(tree, "responses/en/all.yml", "  fallback_again:\n", "  fallback_again_x:\n")
+    assert any("system response 'fallback_again' is missing" in p for p in problems)
+
+
+def test_yes_and_no_in_yaml_stay_text(tree: Path) -> None:
+    content = load_content(tree)
+    assert "yes" in content.locales["en"].short_replies["yes"]
+    assert "no" in content.locales["en"].short_replies["no"]
+
+
+def test_every_problem_is_reported_not_just_the_first(tree: Path) -> None:
+    (tree / "intents/en/main.yml").write_text(
+        (tree / "intents/en/main.yml").read_text().replace("response: naloxone", "response: x1")
+    )
+    problems = problems_after(tree, "responses/en/all.yml", "{crisis_line}", "{nope}")
+    assert len(problems) >= 2
+
+
+def test_strict_findings_flag_few_examples_and_long_responses(tree: Path) -> None:
+    path = tree / "responses/en/all.yml"
+    path.write_text(path.read_text().replace("'naloxone one.", "'" + "long " * 200 + "naloxone one."))
+    findings = [str(f) for f in quality_findings(load_content(tree))]
+    assert any("intent 'naloxone' has 2 examples" in f for f in findings)
+    assert any("response 'naloxone' has a variant of" in f for f in findings)
+
+
+def test_shipped_content_is_valid() -> None:
+    content = load_content()
+    assert "en" in content.locales
+    assert {"us", "ca", "uk", "ie", "au"} <= set(content.regions)
