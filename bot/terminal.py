@@ -23,7 +23,7 @@ PROMPT = "you> "
 QUIT = frozenset({"/quit", "/exit", "/q"})
 
 
-def parse_line(line: str, buttons: tuple[Button, ...]) -> Event | None:
+def parse_line(line: str, buttons: tuple[Button, ...]) -> Event:
     """A number picks a shown button, "/x args" is a command, anything else is a message."""
     text = line.strip()
     if text.isdigit() and 1 <= int(text) <= len(buttons):
@@ -80,6 +80,4 @@ class TerminalChat:
                 return
             if not line.strip():
                 continue
-            event = parse_line(line, self.buttons)
-            if event is not None:
-                self.send(event)
+            self.send(parse_line(line, self.buttons))

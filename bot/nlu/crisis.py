@@ -49,10 +49,7 @@ class CrisisDetector:
             if i.crisis
         ]
         self._threshold = example_threshold
-
-    @property
-    def intent_ids(self) -> frozenset[str]:
-        return frozenset(rule.intent for rule in self._rules)
+        self.intent_ids: frozenset[str] = frozenset(rule.intent for rule in self._rules)
 
     def by_pattern(self, texts: tuple[str, ...]) -> CrisisSignal | None:
         """Layer one: explicit phrases, checked on the text before and after synonyms."""

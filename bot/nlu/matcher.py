@@ -112,6 +112,7 @@ class Matcher:
         self.intents: tuple[Intent, ...] = tuple(intents)
         self.ids: tuple[str, ...] = tuple(i.id for i in self.intents)
         self._index = {intent_id: n for n, intent_id in enumerate(self.ids)}
+        self._priorities = np.asarray([i.priority for i in self.intents], dtype=np.float64)
         examples: list[str] = []
         owners: list[int] = []
         self._keywords = _Keywords()
@@ -128,14 +129,18 @@ class Matcher:
                 if normal:
                     self._keywords.add(normal, n)
         self._examples = examples
+        # token_sort_ratio is ratio on sorted words: sorting once here makes each message ~8x cheaper.
+        self._sorted_examples = [" ".join(sorted(text.split())) for text in examples]
         self._owners = np.asarray(owners, dtype=np.intp)
+        # Examples are grouped by intent, so a per-intent maximum is one reduceat over these starts.
+        self._starts = np.flatnonzero(np.r_[True, self._owners[1:] != self._owners[:-1]])
         self._build_word_index()
         vocabulary = set(self._vocab)
         vocabulary.update(token for k in self._keywords.words for token in k.split())
         self.speller = Speller(vocabulary)
         self.crisis = CrisisDetector(self.intents, self.settings.crisis_example)
         crisis_rows = [n for n, o in enumerate(owners) if self.intents[o].crisis]
-        self._crisis_examples = [examples[n] for n in crisis_rows]
+        self._crisis_examples = [self._sorted_examples[n] for n in crisis_rows]
         self._crisis_owners = np.asarray([owners[n] for n in crisis_rows], dtype=np.intp)
 
     def _build_word_index(self) -> None:
@@ -180,9 +185,11 @@ class Matcher:
         basic = basic_normalise(text)
         return basic, self.speller.correct(self.normalise.apply_synonyms(basic))
 
-    def _per_intent(self, row: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    def _per_intent(self, row: np.ndarray) -> np.ndarray:
+        """The best example score of each intent (0 for an intent without examples)."""
         best = np.zeros(len(self.ids), dtype=np.float64)
-        np.maximum.at(best, owners, row)
+        if len(row):
+            best[self._owners[self._starts]] = np.maximum.reduceat(row, self._starts)
         return best
 
     def intent_scores(self, text: str, boost: frozenset[str] = frozenset()) -> np.ndarray:
@@ -191,7 +198,8 @@ class Matcher:
         query = self.content_words(text[: self.settings.match_chars])
         if not query or not self._examples:
             return scores
-        fuzzy = process.cdist([query], self._examples, scorer=fuzz.token_sort_ratio, workers=1)[0]
+        ordered = " ".join(sorted(query.split()))
+        fuzzy = process.cdist([ordered], self._sorted_examples, scorer=fuzz.ratio, workers=1)[0]
         words = set(query.split())
         known = [w for w in words if w in self._idf]
         unknown_weight = self.settings.unknown_word_weight * (len(words) - len(known))
@@ -207,7 +215,7 @@ class Matcher:
             cosine = 100.0 * (self._centroids[:, columns] @ weights) / norm
         else:
             cosine = np.zeros(len(self.ids), dtype=np.float64)
-        scores = (self._per_intent(fuzzy, self._owners) + self._per_intent(dice, self._owners) + cosine) / 3
+        scores = (self._per_intent(fuzzy) + self._per_intent(dice) + cosine) / 3
         for index, count in self._keywords.hits(" ".join(stem(w) for w in text.split())).items():
             scores[index] += self.settings.keyword_bonus * min(count, 2) ** 0.5
         for intent_id in boost:
@@ -222,9 +230,12 @@ class Matcher:
         query = self.content_words(text[: self.settings.match_chars])
         if not query or not self._crisis_examples:
             return {}
-        row = process.cdist([query], self._crisis_examples, scorer=fuzz.token_sort_ratio, workers=1)[0]
-        best = self._per_intent(row, self._crisis_owners)
-        return {self.ids[n]: float(best[n]) for n in set(self._crisis_owners.tolist())}
+        ordered = " ".join(sorted(query.split()))
+        row = process.cdist([ordered], self._crisis_examples, scorer=fuzz.ratio, workers=1)[0]
+        best: dict[str, float] = {}
+        for owner, score in zip(self._crisis_owners.tolist(), row.tolist(), strict=True):
+            best[self.ids[owner]] = max(best.get(self.ids[owner], 0.0), float(score))
+        return best
 
     def match(self, text: str, boost: frozenset[str] = frozenset()) -> MatchResult:
         """Classify one message; crisis wins over everything."""
@@ -267,11 +278,9 @@ class Matcher:
         return MatchResult(top_id, top_score, confident, False, response, runner, tuple(ranked[:5]))
 
     def _rank(self, scores: np.ndarray, exclude: frozenset[str]) -> list[tuple[str, float]]:
-        order = sorted(
-            range(len(self.ids)),
-            key=lambda n: (-round(float(scores[n]), 1), -self.intents[n].priority, n),
-        )
-        return [(self.ids[n], float(scores[n])) for n in order if self.ids[n] not in exclude]
+        """Intents by score (to 0.1), then priority, then catalogue order."""
+        order = np.lexsort((np.arange(len(self.ids)), -self._priorities, -np.round(scores, 1)))
+        return [(self.ids[n], float(scores[n])) for n in order.tolist() if self.ids[n] not in exclude]
 
     @staticmethod
     def _runner_up(ranked: Sequence[tuple[str, float]], top: str) -> tuple[str, float] | None:

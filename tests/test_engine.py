@@ -1,0 +1,185 @@
+"""The conversation engine: decisions from (event, session), with the shipped content."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.content.html import check_html
+from bot.engine import Engine
+from bot.events import ButtonPress, Command, ForgetUser, NonText, Outcome, Reply, RequestHandoff, TextMessage
+from bot.session import Pending, Session
+
+
+def only_reply(outcome: Outcome) -> Reply:
+    assert len(outcome.replies) == 1, outcome.actions
+    reply = outcome.replies[0]
+    assert check_html(reply.text) == [], reply.text
+    assert len(reply.text) < 4096
+    return reply
+
+
+def test_start_welcomes_with_the_regions_crisis_line(engine: Engine) -> None:
+    reply = only_reply(engine.handle(Command("start"), Session()))
+    assert "988" in reply.text and "911" in reply.text
+    assert reply.buttons
+
+
+def test_crisis_message_gets_crisis_reply_even_while_a_question_is_pending(engine: Engine) -> None:
+    session = Session(pending=Pending("confirm", "naloxone", None), fallbacks=1)
+    outcome = engine.handle(TextMessage("my friend is not breathing"), session)
+    reply = only_reply(outcome)
+    assert reply.crisis and "911" in reply.text
+    assert outcome.session is not None and outcome.session.pending is None
+    assert outcome.intent == "crisis_overdose"
+
+
+def test_suicide_crisis_reply_gives_the_crisis_line_for_the_region(engine: Engine) -> None:
+    reply = only_reply(engine.handle(TextMessage("i want to end my life"), Session(region="uk")))
+    assert reply.crisis and "116 123" in reply.text and "999" in reply.text
+
+
+def test_unsure_match_is_confirmed_and_yes_answers_it(engine: Engine) -> None:
+    first = engine.handle(TextMessage("free kits"), Session())
+    assert first.session is not None and first.session.pending is not None
+    suggested = first.session.pending.intent
+    assert suggested is not None
+    reply = only_reply(first)
+    assert "Yes" in [b.label for b in reply.buttons] and "No" in [b.label for b in reply.buttons]
+    second = engine.handle(TextMessage("yeah"), first.session)
+    assert second.intent == suggested
+
+
+def test_no_to_a_confirmation_offers_other_topics(engine: Engine) -> None:
+    session = Session(pending=Pending("confirm", "naloxone", "overdose_signs"))
+    outcome = engine.handle(ButtonPress("n"), session)
+    reply = only_reply(outcome)
+    assert "i:overdose_signs" in [b.data for b in reply.buttons]
+    assert outcome.session is not None and outcome.session.pending is None
+
+
+def test_follow_up_button_answers_that_intent(engine: Engine) -> None:
+    first = engine.handle(TextMessage("where can i get naloxone"), Session())
+    reply = only_reply(first)
+    assert reply.buttons and all(b.data.startswith("i:") for b in reply.buttons)
+    target = reply.buttons[0].data[2:]
+    assert first.session is not None
+    assert engine.handle(ButtonPress(reply.buttons[0].data), first.session).intent == target
+
+
+def test_tell_me_more_continues_with_the_first_follow_up(engine: Engine, brain: object) -> None:
+    first = engine.handle(TextMessage("where can i get naloxone"), Session())
+    assert first.session is not None
+    expected = only_reply(first).buttons[0].data[2:]
+    assert engine.handle(TextMessage("tell me more"), first.session).intent == expected
+
+
+def test_variants_rotate_without_repeating_the_last_one(engine: Engine) -> None:
+    session = Session()
+    texts = []
+    for _ in range(3):
+        outcome = engine.handle(TextMessage("thank you"), session)
+        texts.append(only_reply(outcome).text)
+        assert outcome.session is not None
+        session = outcome.session
+    assert texts[0] != texts[1] and texts[1] != texts[2]
+
+
+def test_second_fallback_in_a_row_offers_a_person_first(engine: Engine) -> None:
+    first = engine.handle(TextMessage("whats the capital of australia"), Session())
+    assert first.session is not None and first.session.fallbacks == 1
+    first_reply = only_reply(first)
+    assert first_reply.buttons[-1].data == "i:talk_to_human"
+    second = engine.handle(TextMessage("best pizza near me"), first.session)
+    assert only_reply(second).buttons[0].data == "i:talk_to_human"
+
+
+def test_a_match_resets_the_fallback_streak(engine: Engine) -> None:
+    outcome = engine.handle(TextMessage("where can i get narcan"), Session(fallbacks=1))
+    assert outcome.session is not None and outcome.session.fallbacks == 0
+
+
+def test_region_command_sets_numbers_used_afterwards(engine: Engine) -> None:
+    chosen = engine.handle(Command("region", "uk"), Session())
+    assert chosen.session is not None and chosen.session.region == "uk"
+    crisis = engine.handle(TextMessage("he wont wake up"), chosen.session)
+    assert "999" in only_reply(crisis).text
+
+
+def test_region_without_argument_shows_every_region_as_a_button(engine: Engine) -> None:
+    reply = only_reply(engine.handle(Command("region"), Session()))
+    assert {b.data for b in reply.buttons} == {"r:us", "r:ca", "r:uk", "r:ie", "r:au"}
+
+
+def test_forget_asks_first_then_deletes(engine: Engine) -> None:
+    asked = engine.handle(Command("forget"), Session(region="ca"))
+    assert asked.session is not None and asked.session.pending == Pending("forget")
+    assert [b.data for b in only_reply(asked).buttons] == ["f:yes", "f:no"]
+    done = engine.handle(ButtonPress("f:yes"), asked.session)
+    assert isinstance(done.actions[0], ForgetUser) and done.session is None
+
+
+def test_forget_can_be_cancelled(engine: Engine) -> None:
+    asked = engine.handle(Command("forget"), Session(region="ca"))
+    assert asked.session is not None
+    kept = engine.handle(ButtonPress("f:no"), asked.session)
+    assert kept.session is not None and kept.session.region == "ca"
+    assert not any(isinstance(a, ForgetUser) for a in kept.actions)
+
+
+def test_asking_for_a_person_requests_a_handoff(engine: Engine) -> None:
+    for event in (
+        Command("human"),
+        TextMessage("can i talk to a real person"),
+        ButtonPress("i:talk_to_human"),
+    ):
+        outcome = engine.handle(event, Session())
+        assert any(isinstance(a, RequestHandoff) for a in outcome.actions), event
+
+
+def test_stale_and_forged_buttons_get_a_polite_answer(engine: Engine) -> None:
+    for data in ("y", "n", "f:yes", "i:no_such_intent", "r:mars", "zzz", "", "x" * 64):
+        reply = only_reply(engine.handle(ButtonPress(data), Session()))
+        assert "earlier message" in reply.text
+
+
+def test_non_text_messages_get_a_kind_reply_with_the_crisis_line(engine: Engine) -> None:
+    reply = only_reply(engine.handle(NonText("sticker"), Session()))
+    assert "988" in reply.text
+
+
+def test_empty_or_symbol_only_message_gets_a_nudge(engine: Engine) -> None:
+    for text in ("   ", "🙂🙂", "\u200b\x00"):
+        reply = only_reply(engine.handle(TextMessage(text), Session()))
+        assert reply.text
+
+
+def test_unknown_command_lists_the_commands(engine: Engine) -> None:
+    assert "/help" in only_reply(engine.handle(Command("frobnicate"), Session())).text
+
+
+def test_html_in_a_message_never_reaches_a_reply(engine: Engine) -> None:
+    outcome = engine.handle(TextMessage("<b>narcan</b> <script>x</script> & where"), Session())
+    assert "<script>" not in only_reply(outcome).text
+
+
+def test_session_never_holds_message_text(engine: Engine) -> None:
+    secret = "my very unusual sentence about zebras and narcan"
+    outcome = engine.handle(TextMessage(secret), Session())
+    assert outcome.session is not None
+    assert "zebras" not in repr(outcome.session.to_dict())
+
+
+def test_session_round_trips_through_its_dict_form() -> None:
+    session = Session(
+        locale="en", region="ie", recent_intents=("naloxone",), pending=Pending("confirm", "a", "b")
+    )
+    session = replace(session, last_variants=(("naloxone", 1),))
+    assert Session.from_dict(session.to_dict()) == session
+
+
+def test_reload_swaps_content_for_the_next_message(engine: Engine, brain: object) -> None:
+    from bot.brain import Brain
+
+    assert isinstance(brain, Brain)
+    engine.reload(brain)
+    assert engine.brain is brain
