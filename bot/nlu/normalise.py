@@ -38,18 +38,26 @@ class Normaliser:
 
     def __init__(self, synonyms: Mapping[str, str]) -> None:
         self._synonyms = {basic_normalise(k): v for k, v in synonyms.items() if basic_normalise(k)}
-        variants = sorted(self._synonyms, key=len, reverse=True)
-        self._pattern = (
-            re.compile(r"(?<!\w)(" + "|".join(re.escape(v) for v in variants) + r")(?!\w)")
-            if variants
-            else None
-        )
+        self._longest = max((len(k.split()) for k in self._synonyms), default=0)
 
     def apply_synonyms(self, basic: str) -> str:
-        """Rewrite synonyms in already basic-normalised text, longest variant first, in one pass."""
-        if self._pattern is None:
+        """Rewrite synonyms in basic-normalised text: whole words, longest variant first, one pass."""
+        if not self._longest:
             return basic
-        return self._pattern.sub(lambda m: self._synonyms[m.group(1)], basic)
+        words = basic.split()
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest, len(words) - i), 0, -1):
+                canonical = self._synonyms.get(" ".join(words[i : i + size]))
+                if canonical is not None:
+                    out.append(canonical)
+                    i += size
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return " ".join(out)
 
     def __call__(self, text: str) -> str:
         return self.apply_synonyms(basic_normalise(text))
