@@ -14,6 +14,7 @@ from bot.content.checks import quality_findings
 from bot.content.loader import default_content_root, load_content
 from bot.errors import ContentError, PeerlineError
 from bot.evaluation import evaluate, format_report, load_cases
+from bot.telegram.run import add_run_command
 
 
 def _content_root(args: argparse.Namespace) -> Path:
@@ -155,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--min-accuracy", type=float, default=None)
     ev.add_argument("--min-crisis-recall", type=float, default=None)
     ev.set_defaults(func=cmd_eval)
+    add_run_command(sub)
     return parser
 
 

@@ -44,6 +44,7 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "forget_confirm",
     "forget_cancelled",
     "unknown_command",
+    "handoff_unavailable",
 )
 SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more")
 

@@ -1,0 +1,140 @@
+"""Building the python-telegram-bot `Application`: token and server, rate limiting, concurrency, handlers.
+
+Updates are processed concurrently, but one chat's updates run one at a time and in order (a per-chat
+lock in `PerChatUpdateProcessor`), so a slow reply in one chat never holds up another, and a person's
+"yes" is never handled before the question it answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseUpdateProcessor, ContextTypes
+
+from bot.brain import Brain
+from bot.config import Settings
+from bot.engine import COMMANDS, Engine
+from bot.logs import log_event
+from bot.privacy import UserKeys
+from bot.state import SessionStore
+from bot.telegram.dialogue import Dialogue
+from bot.telegram.handlers import AnyApplication, register_handlers
+from bot.telegram.handoff import HandoffService
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+MAX_CONCURRENT_UPDATES = 256
+RATE_LIMITER_RETRIES = 3
+
+
+@dataclass
+class _ChatSlot:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Processes updates concurrently, but each chat's updates one at a time, in arrival order.
+
+    A chat's lock exists only while one of its updates is in flight, so the table is bounded by
+    `max_concurrent_updates`. asyncio locks wake waiters first-in first-out, which keeps the order.
+    """
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chats: dict[int, _ChatSlot] = {}
+
+    @property
+    def chats_in_flight(self) -> int:
+        """How many chats have an update being processed or waiting."""
+        return len(self._chats)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        slot = self._chats.setdefault(chat.id, _ChatSlot())
+        slot.users += 1
+        try:
+            async with slot.lock:
+                await coroutine
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                del self._chats[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+async def set_command_menu(app: AnyApplication) -> None:
+    """post_init: the command menu people see in private chats; a failure is logged, not fatal."""
+    commands = [BotCommand(name, description) for name, description in COMMANDS.items()]
+    try:
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
+    except TelegramError as exc:
+        log_event(log, "set_commands_failed", logging.WARNING, error=type(exc).__name__)
+
+
+async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Error handler: the error and where it happened, never the update (it holds text and names)."""
+    kind = "none"
+    if isinstance(update, Update):
+        kind = next((k for k in ALLOWED_UPDATES if getattr(update, k, None) is not None), "other")
+    error = context.error
+    log.error(
+        "event=handler_error update_kind=%s error=%s",
+        kind,
+        type(error).__name__,
+        exc_info=(type(error), error, error.__traceback__) if error else None,
+    )
+
+
+def build_application(
+    settings: Settings,
+    brain: Brain,
+    store: SessionStore,
+    *,
+    handoff: HandoffService | None = None,
+    typing_after: float | None = 1.0,
+) -> AnyApplication:
+    """The PTB Application for these settings, with every handler registered and the engine wired in."""
+    if not settings.telegram_bot_token:
+        raise ValueError("settings.telegram_bot_token is required to build the Telegram application")
+    engine = Engine(brain)
+    dialogue = Dialogue(
+        engine,
+        store,
+        UserKeys(settings.id_secret),
+        flood_limit=settings.flood_limit,
+        default_region=settings.region,
+        handoff=handoff,
+        typing_after=typing_after,
+    )
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(set_command_menu)
+    )
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+    if settings.base_file_url:
+        builder = builder.base_file_url(settings.base_file_url)
+    if settings.rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES))
+    app: AnyApplication = builder.build()
+    register_handlers(app, dialogue, settings.supporters_chat_id)
+    app.add_error_handler(log_error)
+    return app

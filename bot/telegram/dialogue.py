@@ -1,0 +1,214 @@
+"""One person's update, start to finish: flood guard, session, engine, replies (crisis first), save, log.
+
+The rules that keep someone in crisis answered live here: the crisis reply is sent before anything else;
+a flooded or unreadable message still goes through the matcher, so a crisis message gets the crisis
+reply anyway; and when the store is down the person is answered from a fresh session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+from telegram import Bot
+from telegram.constants import ChatAction
+from telegram.error import Forbidden, TelegramError
+
+from bot.engine import Engine
+from bot.events import Event, ForgetUser, Outcome, Reply, RequestHandoff
+from bot.logs import log_event
+from bot.privacy import UserKeys
+from bot.session import Session
+from bot.state import SessionStore
+from bot.telegram.handoff import HandoffRequest, HandoffService, SupportersNotConnected
+from bot.telegram.render import in_send_order, send_reply
+from bot.telegram.store_guard import StoreGuard
+
+log = logging.getLogger(__name__)
+
+FLOOD_WINDOW_SECONDS = 60
+GROUP_NOTICE_WINDOW_SECONDS = 600  # one "private chats only" reply per group per ten minutes
+TYPING_AFTER_SECONDS = 1.0
+
+# Stopgap until the content has a system response for it (the engine has no group-chat event).
+PRIVATE_ONLY_NOTICE = (
+    "I only work in private chats, so that what you share stays between us. Message me: @{bot}"
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who an update came from; held in memory only while the update is handled, never stored or logged."""
+
+    user_id: int
+    chat_id: int
+    language: str | None = None
+
+
+@dataclass
+class _Trace:
+    """What the per-update log line reports."""
+
+    kind: str
+    alias: str
+    reply: str = "none"
+    intent: str | None = None
+    score: float | None = None
+    crisis: bool = False
+    flooded: bool = False
+    store: str = "ok"
+
+
+class Dialogue:
+    """Runs updates through the engine and sends what it decides; shared by every chat."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: SessionStore,
+        keys: UserKeys,
+        *,
+        flood_limit: int,
+        default_region: str | None = None,
+        handoff: HandoffService | None = None,
+        typing_after: float | None = TYPING_AFTER_SECONDS,
+    ) -> None:
+        self.engine = engine
+        self.guard = StoreGuard(store)
+        self.keys = keys
+        self.flood_limit = flood_limit
+        self.default_region = default_region
+        self.handoff: HandoffService = handoff or SupportersNotConnected(engine)
+        self.typing_after = typing_after
+
+    async def handle(
+        self, bot: Bot, person: Person, event: Event, kind: str, *, unread: str | None = None
+    ) -> None:
+        """Answer one event. With `unread` (a system response id), only a crisis gets the engine's answer.
+
+        `unread` is for messages the bot does not act on, such as edits: they are still checked for crisis.
+        """
+        started = time.perf_counter()
+        user = self.keys.key(person.user_id)
+        trace = _Trace(kind, self.keys.alias(user))
+        typing = self._typing_later(bot, person.chat_id)
+        try:
+            (stored, store_ok), count = await asyncio.gather(
+                self.guard.load(user), self.guard.count_message(user, FLOOD_WINDOW_SECONDS)
+            )
+            trace.store = "ok" if store_ok else "down"
+            session = stored or self.new_session(person)
+            outcome = self.engine.handle(event, session)
+            trace.intent = outcome.intent
+            trace.score = outcome.match.score if outcome.match else None
+            trace.crisis = any(r.crisis for r in outcome.replies)
+            trace.flooded = count > self.flood_limit
+            if trace.crisis or not (trace.flooded or unread):
+                trace.reply = "engine"
+                await self._perform(bot, person, user, trace, outcome, typing, save=store_ok)
+            elif trace.flooded:
+                # Once per window: more "slow down" replies would only add to the flood.
+                trace.reply = "flood" if count == self.flood_limit + 1 else "silent"
+                if trace.reply == "flood":
+                    typing.cancel()
+                    await send_reply(bot, person.chat_id, Reply(self.engine.system_text("flood", session)))
+            elif unread:
+                trace.reply = unread
+                typing.cancel()
+                await send_reply(bot, person.chat_id, Reply(self.engine.system_text(unread, session)))
+        except Forbidden:
+            trace.reply = "blocked"
+            await self._forget_blocked(user, trace.alias)
+        finally:
+            typing.cancel()
+            log_event(
+                log,
+                "update",
+                alias=trace.alias,
+                kind=trace.kind,
+                intent=trace.intent,
+                score=trace.score,
+                crisis=trace.crisis,
+                flooded=trace.flooded,
+                store=trace.store,
+                reply=trace.reply,
+                latency_ms=round((time.perf_counter() - started) * 1000),
+            )
+
+    async def private_only(self, bot: Bot, chat_id: int) -> None:
+        """Tell a group the bot only works in private chats, at most once per group per window."""
+        group = self.keys.key(chat_id)
+        count = await self.guard.count_message(group, GROUP_NOTICE_WINDOW_SECONDS)
+        reply = "private_only" if count == 1 else "silent"
+        log_event(log, "update", alias=self.keys.alias(group), kind="group", reply=reply)
+        if count == 1:
+            text = PRIVATE_ONLY_NOTICE.format(bot=bot.username)
+            with contextlib.suppress(Forbidden):  # removed from the group meanwhile: nothing to do
+                await bot.send_message(chat_id, text)
+
+    async def blocked(self, person: Person) -> None:
+        """The person blocked the bot: delete what is stored about them."""
+        user = self.keys.key(person.user_id)
+        await self._forget_blocked(user, self.keys.alias(user))
+
+    def new_session(self, person: Person) -> Session:
+        """A first session: the default region, and the person's language if the content has it."""
+        locales = self.engine.brain.content.locales
+        language = (person.language or "").split("-")[0].lower()
+        return Session(locale=language if language in locales else None, region=self.default_region)
+
+    async def _perform(
+        self,
+        bot: Bot,
+        person: Person,
+        user: str,
+        trace: _Trace,
+        outcome: Outcome,
+        typing: asyncio.Task[None],
+        *,
+        save: bool,
+    ) -> None:
+        """Carry out the engine's actions (crisis replies first), then save or delete the session."""
+        forgotten = False
+        for action in in_send_order(outcome.actions):
+            if isinstance(action, Reply):
+                typing.cancel()
+                await send_reply(bot, person.chat_id, action)
+            elif isinstance(action, ForgetUser):
+                forgotten = await self.guard.forget(user)
+                if not forgotten:
+                    # Never say "deleted" when it wasn't: the keys expire with their TTL meanwhile.
+                    trace.reply = "forget_failed"
+                    log_event(
+                        log, "forget_failed", logging.ERROR, alias=trace.alias, reason="store_unavailable"
+                    )
+                    text = self.engine.system_text("forget_cancelled", outcome.session or Session())
+                    await send_reply(bot, person.chat_id, Reply(text))
+                    return
+            elif isinstance(action, RequestHandoff):
+                session = outcome.session or Session()
+                await self.handoff.request(bot, HandoffRequest(user, trace.alias, person.chat_id, session))
+        if outcome.session is None:
+            if not forgotten:
+                await self.guard.forget(user)
+        elif save:
+            await self.guard.save(user, outcome.session)
+
+    async def _forget_blocked(self, user: str, alias: str) -> None:
+        deleted = await self.guard.forget(user)
+        log_event(log, "user_blocked", alias=alias, state="deleted" if deleted else "kept_until_ttl")
+
+    def _typing_later(self, bot: Bot, chat_id: int) -> asyncio.Task[None]:
+        """A task that shows "typing…" if the reply is not on its way within `typing_after` seconds."""
+
+        async def show() -> None:
+            if self.typing_after is None:
+                return
+            await asyncio.sleep(self.typing_after)
+            with contextlib.suppress(TelegramError):
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+        return asyncio.create_task(show())

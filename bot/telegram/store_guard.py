@@ -1,0 +1,109 @@
+"""Keeping the bot answering while the session store is down: no memory, one log line per outage."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.errors import StoreUnavailable
+from bot.logs import log_event
+from bot.session import Session
+from bot.state import MemoryStore, SessionStore
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 5.0  # while down, skip the store this long, so a black-holed Redis costs one timeout
+FALLBACK_MAX_USERS = 10_000
+
+
+class StoreGuard:
+    """Calls a `SessionStore`; an outage becomes "no session" instead of an error.
+
+    While the store is down, calls are skipped for `RETRY_SECONDS` at a time and flood counting moves
+    to a small in-process store, so the flood guard keeps working. The outage and the recovery are each
+    logged once, not per message.
+    """
+
+    def __init__(
+        self,
+        store: SessionStore,
+        *,
+        retry_seconds: float = RETRY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.retry_seconds = retry_seconds
+        self._clock = clock
+        self._down_until: float | None = None
+        self._counter = MemoryStore(ttl_seconds=3600, clock=clock, max_users=FALLBACK_MAX_USERS)
+
+    @property
+    def down(self) -> bool:
+        """True from a failed call until a later call succeeds."""
+        return self._down_until is not None
+
+    async def load(self, user: str) -> tuple[Session | None, bool]:
+        """The stored session (None if there is none) and whether the store answered."""
+        if self._skipping():
+            return None, False
+        try:
+            session = await self.store.load(user)
+        except StoreUnavailable as exc:
+            self._failed(exc, "load")
+            return None, False
+        self._answered()
+        return session, True
+
+    async def save(self, user: str, session: Session) -> bool:
+        """Save the session; False if the store is down (the person is still answered)."""
+        return await self._call("save", lambda: self.store.save(user, session))
+
+    async def forget(self, user: str) -> bool:
+        """Delete everything about the user; False if the store is down and nothing was deleted."""
+        await self._counter.forget(user)
+        return await self._call("forget", lambda: self.store.forget(user))
+
+    async def count_message(self, user: str, window_seconds: int) -> int:
+        """The user's message count in the current window, from the in-process counter during an outage."""
+        if not self._skipping():
+            try:
+                count = await self.store.count_message(user, window_seconds)
+            except StoreUnavailable as exc:
+                self._failed(exc, "count_message")
+            else:
+                self._answered()
+                return count
+        return await self._counter.count_message(user, window_seconds)
+
+    async def _call(self, operation: str, call: Callable[[], Awaitable[None]]) -> bool:
+        if self._skipping():
+            return False
+        try:
+            await call()
+        except StoreUnavailable as exc:
+            self._failed(exc, operation)
+            return False
+        self._answered()
+        return True
+
+    def _skipping(self) -> bool:
+        return self._down_until is not None and self._clock() < self._down_until
+
+    def _failed(self, exc: StoreUnavailable, operation: str) -> None:
+        if self._down_until is None:
+            cause = type(exc.__cause__).__name__ if exc.__cause__ else "unknown"
+            log_event(
+                log,
+                "store_unavailable",
+                logging.WARNING,
+                operation=operation,
+                cause=cause,
+                action="answering_without_memory",
+            )
+        self._down_until = self._clock() + self.retry_seconds
+
+    def _answered(self) -> None:
+        if self._down_until is not None:
+            log_event(log, "store_recovered")
+        self._down_until = None

@@ -1,0 +1,70 @@
+"""Docker and environment files: both services wired as documented, a non-root image, every setting listed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config import VARIABLES
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED = ("TELEGRAM_BOT_TOKEN", "REDIS_URL", "PEERLINE_ID_SECRET")
+
+
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return data
+
+
+def env_example() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_compose_runs_the_bot_after_redis_is_healthy() -> None:
+    bot = compose()["services"]["bot"]
+    assert bot["build"] in (".", {"context": "."})
+    env_files = bot["env_file"] if isinstance(bot["env_file"], list) else [bot["env_file"]]
+    assert ".env" in env_files
+    assert bot["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_compose_redis_persists_to_a_volume_and_has_a_healthcheck() -> None:
+    data = compose()
+    redis = data["services"]["redis"]
+    assert redis["image"] == "redis:7-alpine"
+    command = " ".join(redis["command"]) if isinstance(redis["command"], list) else redis["command"]
+    assert "--appendonly yes" in command
+    [volume] = redis["volumes"]
+    name, _, target = volume.partition(":")
+    assert target == "/data" and name in data["volumes"]
+    assert redis["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
+    assert "ports" not in redis  # Redis stays inside the compose network
+
+
+def test_the_image_runs_as_a_non_root_user() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.M)
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
+    assert users and users[-1] not in ("root", "0", "0:0")
+    assert re.search(r"^RUN pip install \.", dockerfile, re.M)
+    assert dockerfile.rstrip().splitlines()[-1] == 'CMD ["peerline", "run"]'
+
+
+def test_env_example_lists_every_setting_and_only_real_ones() -> None:
+    listed = env_example()
+    for name in REQUIRED:
+        assert name in listed, f"{name} missing from .env.example"
+        assert name in VARIABLES, f"{name} is not read by bot/config.py"
+    assert set(listed) == set(VARIABLES)
+    assert listed["REDIS_URL"] == "redis://redis:6379/0"  # the compose service name
+
+
+def test_every_setting_is_read_by_config() -> None:
+    source = (ROOT / "bot" / "config.py").read_text()
+    for name in VARIABLES:
+        assert source.count(f'"{name}"') >= 2, f"{name} is documented but never read"
