@@ -28,8 +28,8 @@ from bot.telegram.application import build_application
 from bot.telegram.handlers import AnyApplication
 from bot.telegram.run import open_store, serve
 from tests.fake_telegram import Call, FakeTelegram, free_port
+from tests.redis_support import REDIS_URL, reachable_redis
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
 ID_SECRET = "e2e-test-secret-0123456789abcdef"
 WEBHOOK_SECRET = "hook-Secret_123"
@@ -128,21 +128,6 @@ class StartBot(Protocol):
         token: str | None = None,
         **env: str,
     ) -> RunningBot: ...
-
-
-async def reachable_redis() -> Redis:
-    admin = Redis.from_url(REDIS_URL)
-    try:
-        await admin.ping()
-        return admin
-    except Exception as exc:
-        problem = f"{type(exc).__name__}: {exc}"
-    await admin.aclose()
-    pytest.fail(
-        f"Redis is not reachable at {REDIS_URL} ({problem}). The Telegram e2e tests need a real Redis: "
-        "start one locally (`redis-server`) or run them where CI provides it.",
-        pytrace=False,
-    )
 
 
 @contextlib.asynccontextmanager

@@ -25,8 +25,8 @@ from bot.session import Pending, Session
 from bot.state import USER_KEY_KINDS, MemoryStore, SessionStore, UserKeyKind
 from bot.state.memory import _Entry
 from bot.state.redis import RedisStore, key_for
+from tests.redis_support import REDIS_URL, reachable_redis
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 TTL = 60
 SECRET = b"test-only-secret-0123456789abcdef"
 TELEGRAM_ID = 987_654_321_012_345  # long, so its digits can't turn up in a hex key by chance
@@ -192,21 +192,6 @@ class RedisBackend:
         if leftovers:
             await self.admin.delete(*leftovers)
         await self.admin.aclose()
-
-
-async def reachable_redis() -> Redis:
-    admin = Redis.from_url(REDIS_URL)
-    try:
-        await admin.ping()
-        return admin
-    except Exception as exc:
-        problem = f"{type(exc).__name__}: {exc}"
-    await admin.aclose()
-    pytest.fail(
-        f"Redis is not reachable at {REDIS_URL} ({problem}). The store tests need a real Redis: "
-        "start one locally (`redis-server`) or run them where CI provides it.",
-        pytrace=False,
-    )
 
 
 @pytest.fixture(params=["memory", "redis"])
