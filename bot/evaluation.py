@@ -23,7 +23,9 @@ class Case:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CaseResult:
+    """How one labelled message was understood."""
+
     case: Case
     predicted: str | None
     confident: bool
@@ -55,7 +57,7 @@ class Report:
     out_of_scope: int
     per_intent: dict[str, IntentScore] = field(default_factory=dict)
     confusions: list[tuple[str, str, int, list[str]]] = field(default_factory=list)
-    failures: list[Outcome] = field(default_factory=list)
+    failures: list[CaseResult] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -120,7 +122,7 @@ def evaluate(matcher: Matcher, cases: Iterable[Case]) -> Report:
     outcomes = []
     for case in cases:
         result = matcher.match(case.text)
-        outcomes.append(Outcome(case, result.intent, result.confident, result.crisis, result.score))
+        outcomes.append(CaseResult(case, result.intent, result.confident, result.crisis, result.score))
     in_scope = [o for o in outcomes if o.case.expected is not None]
     oos = [o for o in outcomes if o.case.expected is None]
     crisis = [o for o in outcomes if o.case.expected in crisis_ids]
