@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 MAX_RECENT = 5
 
-PendingKind = Literal["confirm", "forget"]
+PendingKind = Literal["confirm", "forget", "handoff"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Session:
         """Tolerant of missing or odd fields, so a store written by an older version still loads."""
         pending = None
         raw = data.get("pending")
-        if isinstance(raw, list) and len(raw) == 3 and raw[0] in ("confirm", "forget"):
+        if isinstance(raw, list) and len(raw) == 3 and raw[0] in ("confirm", "forget", "handoff"):
             pending = Pending(raw[0], raw[1], raw[2])
         variants = tuple(
             (str(v[0]), int(v[1]))
