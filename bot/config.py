@@ -19,6 +19,8 @@ import yaml
 
 from bot.content.model import Content
 from bot.errors import ConfigError
+from bot.handoff.hours import OpeningHours
+from bot.handoff.timers import HandoffLimits
 
 T = TypeVar("T")
 
@@ -36,6 +38,15 @@ VARIABLES: dict[str, str] = {
     "ADMIN_IDS": "comma-separated Telegram user ids of admins",
     "SUPPORTER_IDS": "comma-separated Telegram user ids of peer supporters",
     "SUPPORTERS_CHAT_ID": "id of the supporters' group chat (used by the handoff)",
+    "PEERLINE_SUPPORT_HOURS": "when supporters are on shift, e.g. 'mon-fri 09:00-21:00; sat 12:00-18:00' "
+    "(default: always)",
+    "PEERLINE_SUPPORT_TIMEZONE": "IANA time zone of the support hours, e.g. America/New_York (default UTC)",
+    "PEERLINE_HANDOFF_REALERT": "seconds before an unclaimed conversation is announced again (default 180)",
+    "PEERLINE_HANDOFF_WAIT_NOTICE": "seconds before a waiting person hears nobody is free yet (default 600)",
+    "PEERLINE_HANDOFF_SILENCE": "seconds of supporter silence before the group is re-alerted (default 600)",
+    "PEERLINE_HANDOFF_IDLE": "seconds of quiet before a claimed conversation gets a reminder (default 1800)",
+    "PEERLINE_HANDOFF_RETURN": "further seconds of quiet before it returns to the bot (default 900)",
+    "PEERLINE_BLOCK_DAYS": "days a supporter's /block lasts (default 30)",
     "PEERLINE_FLOOD_LIMIT": "messages per minute per person before the bot asks to slow down (default 20)",
     "PEERLINE_RATE_LIMITER": "on (default) or off: PTB's AIORateLimiter; off for a local Bot API server",
     "PEERLINE_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
@@ -48,6 +59,7 @@ VARIABLES: dict[str, str] = {
 
 DEFAULT_SESSION_TTL = 86_400
 DEFAULT_FLOOD_LIMIT = 20
+DEFAULT_BLOCK_DAYS = 30
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
 DEFAULT_REDIS_PREFIX = "pl"
@@ -78,6 +90,9 @@ class Settings:
     supporter_ids: frozenset[int] = frozenset()
     supporters_chat_id: int | None = None
     flood_limit: int = DEFAULT_FLOOD_LIMIT
+    support_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(""))
+    handoff_limits: HandoffLimits = field(default_factory=HandoffLimits)
+    block_days: int = DEFAULT_BLOCK_DAYS
     rate_limiter: bool = True
     log_level: str = "INFO"
     log_format: LogFormat = "text"
@@ -213,6 +228,33 @@ class _Reader:
             self.problem(name, f"is '{raw}'; set it to {expected}")
             return default
 
+    def support_hours(self) -> OpeningHours:
+        spec = self.text("PEERLINE_SUPPORT_HOURS") or ""
+        try:
+            return OpeningHours.parse(spec, self.text("PEERLINE_SUPPORT_TIMEZONE") or "UTC")
+        except ConfigError as exc:
+            self.problem("PEERLINE_SUPPORT_HOURS", f"is not valid: {exc}")
+            return OpeningHours.parse("")
+
+    def handoff_limits(self) -> HandoffLimits:
+        default = HandoffLimits()
+        seconds = "a whole number of seconds, e.g. 600"
+        return HandoffLimits(
+            realert_after=self.parsed(
+                "PEERLINE_HANDOFF_REALERT", _positive_int, int(default.realert_after), seconds
+            ),
+            tell_person_after=self.parsed(
+                "PEERLINE_HANDOFF_WAIT_NOTICE", _positive_int, int(default.tell_person_after), seconds
+            ),
+            silence_after=self.parsed(
+                "PEERLINE_HANDOFF_SILENCE", _positive_int, int(default.silence_after), seconds
+            ),
+            idle_after=self.parsed("PEERLINE_HANDOFF_IDLE", _positive_int, int(default.idle_after), seconds),
+            return_after=self.parsed(
+                "PEERLINE_HANDOFF_RETURN", _positive_int, int(default.return_after), seconds
+            ),
+        )
+
     def settings(self, *, require_token: bool, webhook: bool) -> Settings:
         token = self.text("TELEGRAM_BOT_TOKEN")
         if token is None and (require_token or webhook):
@@ -304,6 +346,11 @@ class _Reader:
                 _positive_int,
                 DEFAULT_FLOOD_LIMIT,
                 "a whole number of messages per minute, e.g. 20",
+            ),
+            support_hours=self.support_hours(),
+            handoff_limits=self.handoff_limits(),
+            block_days=self.parsed(
+                "PEERLINE_BLOCK_DAYS", _positive_int, DEFAULT_BLOCK_DAYS, "a number of days"
             ),
             rate_limiter=self.parsed("PEERLINE_RATE_LIMITER", _switch, True, "on or off"),
             log_level=log_level,

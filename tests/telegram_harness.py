@@ -126,6 +126,7 @@ class StartBot(Protocol):
         store: SessionStore | None = None,
         typing_after: float | None = None,
         token: str | None = None,
+        clock: Callable[[], float] | None = None,
         **env: str,
     ) -> RunningBot: ...
 
@@ -144,6 +145,7 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
             store: SessionStore | None = None,
             typing_after: float | None = None,
             token: str | None = None,
+            clock: Callable[[], float] | None = None,
             **env: str,
         ) -> RunningBot:
             tg = await stack.enter_async_context(FakeTelegram(token=token))
@@ -165,7 +167,10 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
                 }
             settings = Settings.load(environ, require_token=True, webhook=webhook)
             session_store = store or open_store(settings)
-            app = build_application(settings, brain, session_store, typing_after=typing_after)
+            # The desk's timers run only when a test calls `sweep` (with its own clock).
+            app = build_application(
+                settings, brain, session_store, typing_after=typing_after, clock=clock, sweep=False
+            )
             stop = asyncio.Event()
             task = asyncio.create_task(serve(app, settings, webhook=webhook, store=session_store, stop=stop))
 

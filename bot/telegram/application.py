@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +21,17 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseUpdateProcessor
 from bot.brain import Brain
 from bot.config import Settings
 from bot.engine import COMMANDS, Engine
+from bot.handoff.queue import HandoffQueue
+from bot.handoff.sealed import ChatIdSeal
 from bot.logs import log_event
 from bot.privacy import UserKeys
 from bot.state import SessionStore
+from bot.state.redis import RedisStore
+from bot.telegram.desk import Clock, DeskSettings, SupportersDesk
 from bot.telegram.dialogue import Dialogue
 from bot.telegram.handlers import AnyApplication, register_handlers
 from bot.telegram.handoff import HandoffService
+from bot.telegram.supporters import register_supporter_handlers
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +107,46 @@ async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+DESK_KEY = "peerline.desk"
+"""Where the application keeps its `SupportersDesk` (in `bot_data`), when supporters are configured."""
+
+
+def _chain(
+    *steps: Callable[[AnyApplication], Coroutine[Any, Any, None]],
+) -> Callable[[AnyApplication], Coroutine[Any, Any, None]]:
+    async def run(app: AnyApplication) -> None:
+        for step in steps:
+            await step(app)
+
+    return run
+
+
+def build_desk(
+    settings: Settings, engine: Engine, store: SessionStore, clock: Clock | None
+) -> SupportersDesk | None:
+    """The supporters' desk, if a supporters' chat is set and state is in Redis (it needs shared state)."""
+    if settings.supporters_chat_id is None:
+        return None
+    if not isinstance(store, RedisStore):
+        log_event(
+            log, "config_warning", logging.WARNING, setting="SUPPORTERS_CHAT_ID", note="needs_redis_url"
+        )
+        return None
+    queue = HandoffQueue(
+        store.client, settings.redis_prefix, max(settings.session_ttl, 3600), settings.block_days * 86_400
+    )
+    desk_settings = DeskSettings(
+        chat_id=settings.supporters_chat_id,
+        supporter_ids=settings.supporter_ids,
+        admin_ids=settings.admin_ids,
+        hours=settings.support_hours,
+        limits=settings.handoff_limits,
+    )
+    keys = UserKeys(settings.id_secret)
+    seal = ChatIdSeal(settings.id_secret)
+    return SupportersDesk(engine, queue, keys, seal, settings.id_secret, desk_settings, clock or time.time)
+
+
 def build_application(
     settings: Settings,
     brain: Brain,
@@ -108,11 +154,19 @@ def build_application(
     *,
     handoff: HandoffService | None = None,
     typing_after: float | None = 1.0,
+    clock: Clock | None = None,
+    sweep: bool = True,
 ) -> AnyApplication:
-    """The PTB Application for these settings, with every handler registered and the engine wired in."""
+    """The PTB Application for these settings, with every handler registered and the engine wired in.
+
+    With a supporters' chat and Redis, the supporters' desk takes handoffs; `clock` and `sweep=False`
+    let tests drive its timers themselves.
+    """
     if not settings.telegram_bot_token:
         raise ValueError("settings.telegram_bot_token is required to build the Telegram application")
     engine = Engine(brain)
+    desk = build_desk(settings, engine, store, clock) if handoff is None else None
+    handoff = handoff or desk
     dialogue = Dialogue(
         engine,
         store,
@@ -134,7 +188,20 @@ def build_application(
         builder = builder.base_file_url(settings.base_file_url)
     if settings.rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES))
+    if desk is not None and sweep:
+        watched = desk
+
+        async def start_sweeping(app: AnyApplication) -> None:
+            watched.start_sweeping(app.bot)
+
+        async def stop_sweeping(app: AnyApplication) -> None:
+            await watched.stop_sweeping()
+
+        builder = builder.post_init(_chain(set_command_menu, start_sweeping)).post_shutdown(stop_sweeping)
     app: AnyApplication = builder.build()
+    if desk is not None:
+        app.bot_data[DESK_KEY] = desk
+        register_supporter_handlers(app, desk)
     register_handlers(app, dialogue, settings.supporters_chat_id)
     app.add_error_handler(log_error)
     return app

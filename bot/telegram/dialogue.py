@@ -18,7 +18,9 @@ from telegram.constants import ChatAction
 from telegram.error import Forbidden, TelegramError
 
 from bot.engine import Engine
-from bot.events import Event, ForgetUser, Outcome, Reply, RequestHandoff
+from bot.errors import StoreUnavailable
+from bot.events import EndHandoff, Event, Feedback, ForgetUser, LeaveQueue, Outcome, Reply, RequestHandoff
+from bot.handoff.record import Handoff
 from bot.logs import log_event
 from bot.privacy import UserKeys
 from bot.session import Session
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 FLOOD_WINDOW_SECONDS = 60
 GROUP_NOTICE_WINDOW_SECONDS = 600  # one "private chats only" reply per group per ten minutes
 TYPING_AFTER_SECONDS = 1.0
+# What a person sends while a supporter has their conversation goes to the supporter, not the engine.
+RELAYED_KINDS = frozenset({"text", "non_text"})
 
 # Stopgap until the content has a system response for it (the engine has no group-chat event).
 PRIVATE_ONLY_NOTICE = (
@@ -62,6 +66,10 @@ class _Trace:
     store: str = "ok"
 
 
+async def _nothing() -> None:
+    return None
+
+
 class Dialogue:
     """Runs updates through the engine and sends what it decides; shared by every chat."""
 
@@ -85,19 +93,30 @@ class Dialogue:
         self.typing_after = typing_after
 
     async def handle(
-        self, bot: Bot, person: Person, event: Event, kind: str, *, unread: str | None = None
+        self,
+        bot: Bot,
+        person: Person,
+        event: Event,
+        kind: str,
+        *,
+        unread: str | None = None,
+        message_id: int | None = None,
     ) -> None:
         """Answer one event. With `unread` (a system response id), only a crisis gets the engine's answer.
 
         `unread` is for messages the bot does not act on, such as edits: they are still checked for crisis.
+        While a supporter has the conversation, messages (`message_id`) are relayed to them instead of
+        answered; a crisis message still gets the crisis reply first.
         """
         started = time.perf_counter()
         user = self.keys.key(person.user_id)
         trace = _Trace(kind, self.keys.alias(user))
         typing = self._typing_later(bot, person.chat_id)
         try:
-            (stored, store_ok), count = await asyncio.gather(
-                self.guard.load(user), self.guard.count_message(user, FLOOD_WINDOW_SECONDS)
+            (stored, store_ok), count, claimed = await asyncio.gather(
+                self.guard.load(user),
+                self.guard.count_message(user, FLOOD_WINDOW_SECONDS),
+                self._claimed(user) if kind in RELAYED_KINDS and message_id is not None else _nothing(),
             )
             trace.store = "ok" if store_ok else "down"
             session = stored or self.new_session(person)
@@ -106,7 +125,11 @@ class Dialogue:
             trace.score = outcome.match.score if outcome.match else None
             trace.crisis = any(r.crisis for r in outcome.replies)
             trace.flooded = count > self.flood_limit
-            if trace.crisis or not (trace.flooded or unread):
+            if claimed is not None and message_id is not None and not trace.flooded:
+                trace.reply = "relayed"
+                typing.cancel()
+                await self._relay(bot, person, claimed, outcome, message_id)
+            elif trace.crisis or not (trace.flooded or unread):
                 trace.reply = "engine"
                 await self._perform(bot, person, user, trace, outcome, typing, save=store_ok)
             elif trace.flooded:
@@ -119,6 +142,8 @@ class Dialogue:
                 trace.reply = unread
                 typing.cancel()
                 await send_reply(bot, person.chat_id, Reply(self.engine.system_text(unread, session)))
+            if trace.crisis and claimed is None:
+                await self._note_crisis(bot, user)
         except Forbidden:
             trace.reply = "blocked"
             await self._forget_blocked(user, trace.alias)
@@ -178,6 +203,8 @@ class Dialogue:
                 typing.cancel()
                 await send_reply(bot, person.chat_id, action)
             elif isinstance(action, ForgetUser):
+                with contextlib.suppress(StoreUnavailable):
+                    await self.handoff.forget(bot, user)
                 forgotten = await self.guard.forget(user)
                 if not forgotten:
                     # Never say "deleted" when it wasn't: the keys expire with their TTL meanwhile.
@@ -188,14 +215,62 @@ class Dialogue:
                     text = self.engine.system_text("forget_cancelled", outcome.session or Session())
                     await send_reply(bot, person.chat_id, Reply(text))
                     return
-            elif isinstance(action, RequestHandoff):
-                session = outcome.session or Session()
-                await self.handoff.request(bot, HandoffRequest(user, trace.alias, person.chat_id, session))
+            elif isinstance(action, RequestHandoff | EndHandoff | LeaveQueue):
+                await self._handoff_action(bot, person, user, trace, action, outcome.session or Session())
+            elif isinstance(action, Feedback):
+                log_event(log, "handoff_feedback", helpful=action.helpful)
         if outcome.session is None:
             if not forgotten:
                 await self.guard.forget(user)
         elif save:
             await self.guard.save(user, outcome.session)
+
+    async def _handoff_action(
+        self,
+        bot: Bot,
+        person: Person,
+        user: str,
+        trace: _Trace,
+        action: RequestHandoff | EndHandoff | LeaveQueue,
+        session: Session,
+    ) -> None:
+        try:
+            if isinstance(action, RequestHandoff):
+                await self.handoff.request(bot, HandoffRequest(user, trace.alias, person.chat_id, session))
+            elif isinstance(action, EndHandoff):
+                await self.handoff.end_by_person(bot, user, person.chat_id, session)
+            else:
+                await self.handoff.leave_queue(bot, user, person.chat_id, session)
+        except StoreUnavailable:
+            # Without Redis there is no queue: say so plainly, with people to call instead.
+            trace.store = "down"
+            await send_reply(
+                bot, person.chat_id, Reply(self.engine.system_text("handoff_not_available", session))
+            )
+
+    async def _claimed(self, user: str) -> Handoff | None:
+        try:
+            return await self.handoff.claimed_record(user)
+        except StoreUnavailable:
+            return None
+
+    async def _relay(
+        self, bot: Bot, person: Person, record: Handoff, outcome: Outcome, message_id: int
+    ) -> None:
+        """Crisis replies first (the person is never left waiting on a human), then the message itself."""
+        crisis = [r for r in outcome.replies if r.crisis]
+        for reply in crisis:
+            await send_reply(bot, person.chat_id, reply)
+        if crisis:
+            await self._note_crisis(bot, record.user)
+        try:
+            await self.handoff.relay_from_person(bot, record, person.chat_id, message_id)
+        except StoreUnavailable:
+            log_event(log, "relay_failed", logging.WARNING, reason="store_unavailable")
+
+    async def _note_crisis(self, bot: Bot, user: str) -> None:
+        with contextlib.suppress(StoreUnavailable):
+            await self.handoff.note_crisis(bot, user)
 
     async def _forget_blocked(self, user: str, alias: str) -> None:
         deleted = await self.guard.forget(user)

@@ -101,13 +101,15 @@ class Handlers:
             return
         # A caption is what the person wrote about a photo or file: answer it like a message.
         text = message.text or message.caption or ""
-        await self.dialogue.handle(context.bot, person, TextMessage(text), "text")
+        event = TextMessage(text)
+        await self.dialogue.handle(context.bot, person, event, "text", message_id=message.message_id)
 
     async def on_non_text(self, update: Update, context: Context) -> None:
         message, person = update.effective_message, _person(update)
         if message is None or person is None:
             return
-        await self.dialogue.handle(context.bot, person, NonText(non_text_kind(message)), "non_text")
+        event = NonText(non_text_kind(message))
+        await self.dialogue.handle(context.bot, person, event, "non_text", message_id=message.message_id)
 
     async def on_edited(self, update: Update, context: Context) -> None:
         message, person = update.edited_message, _person(update)

@@ -1,7 +1,7 @@
-"""The seam to the peer-supporter handoff: what the Telegram adapter calls when someone asks for a person.
+"""The seam to the peer-supporter handoff: what the Dialogue calls about a person and their supporter.
 
-The queue, claiming and relaying will live in their own module and implement `HandoffService`. Until a
-deployment wires one in, `SupportersNotConnected` answers honestly that nobody will join the chat.
+`SupportersDesk` (bot/telegram/desk.py) implements `HandoffService` for a supporters' group; without
+one, `SupportersNotConnected` answers honestly that nobody will join the chat.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from telegram import Bot
 
 from bot.engine import Engine
 from bot.events import Reply
+from bot.handoff.record import Handoff
 from bot.logs import log_event
 from bot.session import Session
 from bot.telegram.render import send_reply
@@ -35,10 +36,34 @@ class HandoffRequest:
 
 
 class HandoffService(Protocol):
-    """Connects a person with a peer supporter."""
+    """Connects a person with a peer supporter; every method may raise `StoreUnavailable`."""
 
     async def request(self, bot: Bot, request: HandoffRequest) -> None:
         """Queue the person for a supporter and tell them what happens next."""
+        ...
+
+    async def claimed_record(self, user: str) -> Handoff | None:
+        """The person's handoff if a supporter has claimed it: their messages then go to the supporter."""
+        ...
+
+    async def relay_from_person(self, bot: Bot, record: Handoff, chat_id: int, message_id: int) -> None:
+        """Copy one of the person's messages to their supporter."""
+        ...
+
+    async def note_crisis(self, bot: Bot, user: str) -> None:
+        """The person sent a crisis message: flag their handoff, if they have one."""
+        ...
+
+    async def end_by_person(self, bot: Bot, user: str, chat_id: int, session: Session) -> None:
+        """The person sent /end."""
+        ...
+
+    async def leave_queue(self, bot: Bot, user: str, chat_id: int, session: Session) -> None:
+        """The person stopped waiting."""
+        ...
+
+    async def forget(self, bot: Bot, user: str) -> None:
+        """The person asked to be forgotten: end and remove any handoff."""
         ...
 
 
@@ -51,6 +76,24 @@ class SupportersNotConnected:
     async def request(self, bot: Bot, request: HandoffRequest) -> None:
         log_event(log, "handoff_unavailable", alias=request.alias, reason="handoff_not_configured")
         await send_reply(bot, request.chat_id, Reply(self.text(request.session)))
+
+    async def claimed_record(self, user: str) -> Handoff | None:
+        return None
+
+    async def relay_from_person(self, bot: Bot, record: Handoff, chat_id: int, message_id: int) -> None:
+        """Never called: nothing is ever claimed."""
+
+    async def note_crisis(self, bot: Bot, user: str) -> None:
+        """Nothing to flag."""
+
+    async def end_by_person(self, bot: Bot, user: str, chat_id: int, session: Session) -> None:
+        await send_reply(bot, chat_id, Reply(self.engine.system_text("handoff_nothing_to_end", session)))
+
+    async def leave_queue(self, bot: Bot, user: str, chat_id: int, session: Session) -> None:
+        await send_reply(bot, chat_id, Reply(self.engine.system_text("handoff_left_queue", session)))
+
+    async def forget(self, bot: Bot, user: str) -> None:
+        """Nothing is kept."""
 
     def text(self, session: Session) -> str:
         """The content's `handoff_unavailable` response, filled for the person's region."""

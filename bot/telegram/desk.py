@@ -1,0 +1,518 @@
+"""The supporters' desk: queueing people for a peer supporter, the topic per conversation, claiming,
+relaying both ways with `copyMessage`, the supporters' commands, and the timers.
+
+Nobody learns who the other is: the group sees an alias, never the person's id, name or username (the
+person's chat id is kept sealed in the handoff record and opened only to send); the person sees the
+supporter's chosen display name, never their Telegram identity, because messages are copied, not forwarded.
+All state is in Redis (`HandoffQueue`), so any bot process can serve any update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.content.html import escape
+from bot.engine import Engine
+from bot.errors import StoreUnavailable
+from bot.events import Reply
+from bot.handoff import card
+from bot.handoff.alias import conversation_alias
+from bot.handoff.hours import OpeningHours, describe
+from bot.handoff.queue import HandoffQueue
+from bot.handoff.record import Handoff
+from bot.handoff.sealed import ChatIdSeal, SealBroken
+from bot.handoff.timers import Duty, HandoffLimits, duties
+from bot.logs import log_event
+from bot.privacy import UserKeys
+from bot.session import Session
+from bot.telegram.handoff import HandoffRequest
+from bot.telegram.render import NO_PREVIEW, send_reply
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Clock = Callable[[], float]
+
+# Telegram's words when a topic is gone or closed (PTB may change their case).
+_BROKEN_TOPIC = re.compile(r"message thread not found|topic_closed|topic_deleted|thread not found", re.I)
+DELAY_NOTICE_SECONDS = 10.0  # a relay slower than this means Telegram's group limit is queueing us
+MAX_ALIAS_CHARS = 32
+_ALIAS_RE = re.compile(r"[\w .'-]{1,32}")
+NOT_A_SUPPORTER = "Only peer supporters on the rota can claim or close conversations."
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """Who the supporters are, where they work and when."""
+
+    chat_id: int
+    supporter_ids: frozenset[int]
+    admin_ids: frozenset[int] = frozenset()
+    hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(""))
+    limits: HandoffLimits = field(default_factory=HandoffLimits)
+    sweep_seconds: float = 30.0
+    delay_notice: float = DELAY_NOTICE_SECONDS
+
+    def may_support(self, user_id: int) -> bool:
+        return user_id in self.supporter_ids or user_id in self.admin_ids
+
+
+class SupportersDesk:
+    """Implements `HandoffService` for a supporters' forum group, plus the group side and timers."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        queue: HandoffQueue,
+        keys: UserKeys,
+        seal: ChatIdSeal,
+        id_secret: str,
+        settings: DeskSettings,
+        clock: Clock = time.time,
+    ) -> None:
+        self.engine = engine
+        self.queue = queue
+        self.keys = keys
+        self.seal = seal
+        self._alias_secret = id_secret
+        self.settings = settings
+        self.clock = clock
+        self._sweeper: asyncio.Task[None] | None = None
+
+    # -- the person's side (called by the Dialogue) ----------------------------------------
+
+    async def request(self, bot: Bot, request: HandoffRequest) -> None:
+        """Queue the person, open their topic with the card, and tell them their place."""
+        session, user = request.session, request.user
+        if await self.queue.is_blocked(user):
+            log_event(log, "handoff_refused", alias=request.alias, reason="blocked")
+            await self._tell(bot, request.chat_id, "handoff_not_available", session)
+            return
+        existing = await self.queue.get(user)
+        if existing is not None:
+            if existing.claimed:
+                name = existing.owner_name or card.DEFAULT_SUPPORTER_NAME
+                await self._tell(bot, request.chat_id, "handoff_joined", session, supporter=name)
+            else:
+                position = await self.queue.position(user) or 1
+                await self._tell(bot, request.chat_id, "handoff_already_waiting", session, position=position)
+            return
+        now = self.clock()
+        moment = datetime.fromtimestamp(now, UTC)
+        if not self.settings.hours.is_open(moment):
+            opening = self.settings.hours.next_opening(moment)
+            log_event(log, "handoff_refused", alias=request.alias, reason="outside_hours")
+            next_open = describe(opening) if opening else ""
+            await self._tell(bot, request.chat_id, "handoff_closed_hours", session, next_open=next_open)
+            return
+        intents = self.engine.brain.content.locale(session.locale).intents
+        record = Handoff(
+            user=user,
+            ticket=self.queue.new_ticket(),
+            alias=conversation_alias(self._alias_secret, user),
+            chat=self.seal.seal(request.chat_id, user),
+            since=now,
+            crisis=any(i in intents and intents[i].crisis for i in session.recent_intents),
+            region=session.region or self.engine.brain.content.default_region,
+            locale=session.locale or self.engine.brain.content.default_locale,
+            intents=tuple(reversed(session.recent_intents)),
+        )
+        await self.queue.open(record)
+        log_event(log, "handoff_requested", alias=request.alias, crisis=record.crisis)
+        position = await self.queue.position(user) or 1
+        await self._tell(bot, request.chat_id, "handoff_queued", session, position=position)
+        record = await self._open_topic(bot, record)
+        if record.crisis:
+            await self._announce_crisis(bot, record)
+
+    async def claimed_record(self, user: str) -> Handoff | None:
+        """The person's handoff if a supporter has it (their messages then go to the supporter)."""
+        record = await self.queue.get(user)
+        return record if record and record.claimed else None
+
+    async def relay_from_person(self, bot: Bot, record: Handoff, chat_id: int, message_id: int) -> None:
+        """Copy what the person sent (any kind of message) into the conversation's topic."""
+        record = await self.queue.update(record, last_person=self.clock(), idle_reminded=False)
+
+        async def copy(topic: int) -> object:
+            return await bot.copy_message(self.settings.chat_id, chat_id, message_id, message_thread_id=topic)
+
+        started = time.monotonic()
+        await self._in_topic(bot, record, copy)
+        await self._note_delay(bot, record, time.monotonic() - started)
+
+    async def note_crisis(self, bot: Bot, user: str) -> None:
+        """A crisis message from someone in the queue or in a conversation: flag it, loudly, once."""
+        record = await self.queue.get(user)
+        if record is None or record.crisis:
+            return
+        record = await self.queue.mark_crisis(record)
+        log_event(log, "handoff_crisis", alias=self.keys.alias(user))
+        await self._refresh_card(bot, record)
+        await self._announce_crisis(bot, record)
+
+    async def end_by_person(self, bot: Bot, user: str, chat_id: int, session: Session) -> None:
+        """/end from the person: close their conversation (or queue entry) and ask for feedback."""
+        record = await self.queue.get(user)
+        if record is None:
+            await self._tell(bot, chat_id, "handoff_nothing_to_end", session)
+            return
+        await self._finish(bot, record, "The person ended the conversation.", "handoff_ended", session)
+
+    async def leave_queue(self, bot: Bot, user: str, chat_id: int, session: Session) -> None:
+        record = await self.queue.get(user)
+        if record is not None and not record.claimed:
+            await self._close(bot, record, "The person left the queue.")
+        await self._tell(bot, chat_id, "handoff_left_queue", session)
+
+    async def forget(self, bot: Bot, user: str) -> None:
+        """/forget: end any handoff and remove its queue entry and mappings (the record goes with them)."""
+        record = await self.queue.get(user)
+        if record is not None:
+            await self._close(
+                bot, record, "The person deleted their data with /forget. This conversation is closed."
+            )
+
+    # -- the supporters' side (called by the group handlers) ---------------------------------
+
+    async def claim(self, bot: Bot, supporter_id: int, ticket: str) -> str:
+        """A Claim press; returns the short answer shown to the supporter who pressed."""
+        if not self.settings.may_support(supporter_id):
+            return NOT_A_SUPPORTER
+        record = await self.queue.by_ticket(ticket)
+        if record is None:
+            return "This conversation has already ended."
+        supporter = self.keys.key(supporter_id)
+        name = await self.queue.supporter_name(supporter)
+        result, owner_name = await self.queue.claim(record, supporter, name, self.clock())
+        if result == "gone":
+            return "This conversation has already ended."
+        if result == "taken":
+            return f"Already claimed by {owner_name or 'another supporter'}."
+        record = await self.queue.get(record.user) or record
+        log_event(
+            log,
+            "handoff_claimed",
+            alias=self.keys.alias(record.user),
+            waited_s=round(self.clock() - record.since),
+        )
+        await self._refresh_card(bot, record)
+        await self._post(bot, record.topic, f"✅ Claimed by {escape(name or 'a supporter')}. Say hello!")
+        await self._tell_person(bot, record, "handoff_joined", supporter=name or card.DEFAULT_SUPPORTER_NAME)
+        return "You have this conversation. Write in its topic to reply."
+
+    async def close_button(self, bot: Bot, supporter_id: int, ticket: str) -> str:
+        if not self.settings.may_support(supporter_id):
+            return NOT_A_SUPPORTER
+        record = await self.queue.by_ticket(ticket)
+        if record is None:
+            return "This conversation has already ended."
+        refusal = await self._owner_refusal(supporter_id, record)
+        if refusal:
+            return refusal
+        await self._finish(bot, record, "Closed by a supporter.", "handoff_ended_by_supporter", None)
+        return "Closed."
+
+    async def relay_from_supporter(self, bot: Bot, supporter_id: int, topic: int, message: Message) -> None:
+        """A supporter wrote in a topic: copy it to the person (unless it is a // note)."""
+        record = await self.queue.by_topic(topic)
+        if record is None:
+            return
+        text = message.text or message.caption or ""
+        if text.lstrip().startswith("//"):
+            return  # an internal note for the team
+        if not record.claimed:
+            await self._post(
+                bot, topic, "Press Claim on the card before replying, so the person knows who joined."
+            )
+            return
+        refusal = await self._owner_refusal(supporter_id, record)
+        if refusal:
+            await self._post(bot, topic, refusal + " Your message was not sent.")
+            return
+        chat_id = self._chat_of(record)
+        if chat_id is None:
+            return
+        try:
+            await bot.copy_message(chat_id, self.settings.chat_id, message.message_id)
+        except Forbidden:
+            await self._close(bot, record, "The person has blocked the bot; the conversation is closed.")
+            return
+        await self.queue.update(
+            record, last_supporter=self.clock(), silence_alerted=False, idle_reminded=False
+        )
+
+    async def command(
+        self, bot: Bot, supporter_id: int, topic: int | None, name: str, args: str
+    ) -> str | None:
+        """A supporter's command in the group; returns the answer to post (HTML), or None."""
+        if not self.settings.may_support(supporter_id):
+            return None
+        supporter = self.keys.key(supporter_id)
+        now = self.clock()
+        if name == "alias":
+            alias = " ".join(args.split())
+            if not _ALIAS_RE.fullmatch(alias):
+                return "Usage: /alias NAME (letters, numbers and spaces, up to 32). People see this name."
+            await self.queue.set_supporter_name(supporter, alias)
+            return f"People will see you as <b>{escape(alias)}</b>."
+        if name == "queue":
+            waiting = await self.queue.waiting()
+            links = [card.topic_link(self.settings.chat_id, r.topic) for r in waiting]
+            return card.queue_text(waiting, now, links)
+        if name == "mine":
+            mine = [r for r in await self.queue.active() if r.claimed and r.owner == supporter]
+            links = [card.topic_link(self.settings.chat_id, r.topic) for r in mine]
+            return card.mine_text(mine, now, links)
+        if name == "unblock":
+            if not args.strip():
+                return "Usage: /unblock ALIAS, e.g. /unblock Blue Heron 4821"
+            done = await self.queue.unblock(" ".join(args.split()))
+            return (
+                "Unblocked: they can reach supporters again."
+                if done
+                else "No blocked conversation has that name."
+            )
+        record = await self.queue.by_topic(topic) if topic is not None else None
+        if name == "block" and record is None and args.strip():
+            return "Send /block inside the conversation's topic."
+        if record is None:
+            return "Send this inside a conversation's topic."
+        refusal = await self._owner_refusal(supporter_id, record)
+        if name in ("end", "release") and refusal:
+            return refusal
+        if name == "end":
+            await self._finish(bot, record, "Ended by the supporter.", "handoff_ended_by_supporter", None)
+            return None
+        if name == "release":
+            if not record.claimed:
+                return "This conversation is already waiting in the queue."
+            record = await self.queue.release(record, now)
+            await self._refresh_card(bot, record)
+            await self._tell_person(bot, record, "handoff_released")
+            return "Released: the conversation is back in the queue."
+        if name == "block":
+            await self.queue.block(record.user, record.alias)
+            log_event(log, "handoff_blocked", alias=self.keys.alias(record.user))
+            await self._finish(
+                bot,
+                record,
+                "Blocked: they can't reach supporters now; the bot still answers them.",
+                "handoff_ended_by_supporter",
+                None,
+            )
+            return f"Blocked. To undo: /unblock {escape(record.alias)}"
+        return None
+
+    # -- time ---------------------------------------------------------------------------
+
+    async def sweep(self, bot: Bot) -> None:
+        """Carry out every duty time has made due (one process at a time)."""
+        if not await self.queue.try_lock("sweep", max(1.0, self.settings.sweep_seconds * 0.8)):
+            return
+        now = self.clock()
+        for record in await self.queue.active():
+            if record.topic is None:
+                record = await self._open_topic(bot, record)
+            for duty in duties(record, now, self.settings.limits):
+                record = await self._perform(bot, record, duty, now)
+
+    def start_sweeping(self, bot: Bot) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(self.settings.sweep_seconds)
+                try:
+                    await self.sweep(bot)
+                except (StoreUnavailable, TelegramError) as exc:
+                    log_event(log, "handoff_sweep_failed", logging.WARNING, error=type(exc).__name__)
+
+        self._sweeper = asyncio.create_task(loop())
+
+    async def stop_sweeping(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+
+    async def _perform(self, bot: Bot, record: Handoff, duty: Duty, now: float) -> Handoff:
+        link = card.topic_link(self.settings.chat_id, record.topic)
+        if duty is Duty.REALERT:
+            alert = await self._post(bot, None, card.waiting_alert(record, now, link))
+            if record.crisis and alert is not None:
+                with contextlib.suppress(TelegramError):
+                    await bot.pin_chat_message(self.settings.chat_id, alert.message_id)
+            return await self.queue.update(record, alerts=record.alerts + 1)
+        if duty is Duty.TELL_PERSON:
+            session = self._session_of(record)
+            chat_id = self._chat_of(record)
+            if chat_id is not None:
+                text = self.engine.system_text("handoff_wait_notice", session)
+                with contextlib.suppress(Forbidden):
+                    await send_reply(bot, chat_id, Reply(text, self.engine.wait_buttons(session)))
+            return await self.queue.update(record, wait_notified=True)
+        if duty is Duty.SILENCE_ALERT:
+            await self._post(bot, None, card.silence_alert(record, now, link))
+            return await self.queue.update(record, silence_alerted=True)
+        if duty is Duty.IDLE_REMINDER:
+            await self._post(bot, record.topic, card.idle_reminder(self.settings.limits.return_after))
+            return await self.queue.update(record, idle_reminded=True)
+        await self._finish(
+            bot, record, "Returned to the bot after a quiet spell.", "handoff_returned_idle", None
+        )
+        return record
+
+    # -- internals ----------------------------------------------------------------------
+
+    async def _finish(
+        self, bot: Bot, record: Handoff, note: str, response: str, session: Session | None
+    ) -> None:
+        """End a conversation: tell the person (with the feedback question) and close the topic."""
+        await self._close(bot, record, note)
+        chat_id = self._chat_of(record)
+        if chat_id is None:
+            return
+        person_session = session or self._session_of(record)
+        text = self.engine.system_text(response, person_session)
+        with contextlib.suppress(Forbidden):
+            await send_reply(bot, chat_id, Reply(text, self.engine.feedback_buttons(person_session)))
+
+    async def _close(self, bot: Bot, record: Handoff, note: str) -> None:
+        await self.queue.close(record.user, record)
+        log_event(log, "handoff_closed", alias=self.keys.alias(record.user), claimed=record.claimed)
+        if record.topic is None:
+            return
+        with contextlib.suppress(TelegramError):
+            await self._post(bot, record.topic, "🔚 " + escape(note))
+            if record.card is not None:
+                await bot.edit_message_reply_markup(self.settings.chat_id, record.card, reply_markup=None)
+            await bot.close_forum_topic(self.settings.chat_id, record.topic)
+
+    async def _open_topic(self, bot: Bot, record: Handoff) -> Handoff:
+        """A new topic with the card; on failure the conversation stays queued and the sweep retries."""
+        try:
+            topic = await bot.create_forum_topic(self.settings.chat_id, card.topic_name(record))
+            posted = await bot.send_message(
+                self.settings.chat_id,
+                self._card_text(record),
+                parse_mode=ParseMode.HTML,
+                message_thread_id=topic.message_thread_id,
+                reply_markup=self._card_buttons(record),
+            )
+        except TelegramError as exc:
+            log_event(log, "handoff_topic_failed", logging.ERROR, error=type(exc).__name__)
+            return record
+        return await self.queue.set_topic(record, topic.message_thread_id, posted.message_id)
+
+    async def _in_topic(self, bot: Bot, record: Handoff, send: Callable[[int], Awaitable[T]]) -> T | None:
+        """Send into the conversation's topic; a deleted or closed topic is replaced and the send retried."""
+        if record.topic is not None:
+            try:
+                return await send(record.topic)
+            except BadRequest as exc:
+                if not _BROKEN_TOPIC.search(str(exc)):
+                    raise
+                log_event(log, "handoff_topic_replaced", alias=self.keys.alias(record.user))
+        record = await self._open_topic(bot, record)
+        if record.topic is None:
+            return None
+        await self._post(
+            bot, record.topic, "♻️ The previous topic was lost; this conversation continues here."
+        )
+        return await send(record.topic)
+
+    async def _post(self, bot: Bot, topic: int | None, text: str) -> Message | None:
+        """A message to the group (a topic, or the general thread when `topic` is None)."""
+        try:
+            return await bot.send_message(
+                self.settings.chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=topic,
+                link_preview_options=NO_PREVIEW,
+            )
+        except TelegramError as exc:
+            log_event(log, "handoff_post_failed", logging.WARNING, error=type(exc).__name__)
+            return None
+
+    async def _refresh_card(self, bot: Bot, record: Handoff) -> None:
+        if record.card is None:
+            return
+        with contextlib.suppress(TelegramError):
+            await bot.edit_message_text(
+                self._card_text(record),
+                self.settings.chat_id,
+                record.card,
+                parse_mode=ParseMode.HTML,
+                reply_markup=self._card_buttons(record),
+            )
+        if record.topic is not None:
+            with contextlib.suppress(TelegramError):
+                await bot.edit_forum_topic(self.settings.chat_id, record.topic, name=card.topic_name(record))
+
+    async def _announce_crisis(self, bot: Bot, record: Handoff) -> None:
+        link = card.topic_link(self.settings.chat_id, record.topic)
+        alert = await self._post(bot, None, card.crisis_alert(record, link))
+        if alert is not None:
+            with contextlib.suppress(TelegramError):
+                await bot.pin_chat_message(self.settings.chat_id, alert.message_id)
+
+    async def _note_delay(self, bot: Bot, record: Handoff, seconds: float) -> None:
+        delayed = seconds >= self.settings.delay_notice
+        if delayed != record.delayed:
+            record = await self.queue.update(record, delayed=delayed)
+            await self._refresh_card(bot, record)
+
+    async def _owner_refusal(self, supporter_id: int, record: Handoff) -> str:
+        """Why this supporter may not act for the conversation's owner ("" if they may)."""
+        if not record.claimed or supporter_id in self.settings.admin_ids:
+            return ""
+        if record.owner == self.keys.key(supporter_id):
+            return ""
+        return f"This conversation is with {record.owner_name or 'another supporter'}."
+
+    async def _tell(self, bot: Bot, chat_id: int, response: str, session: Session, **values: object) -> None:
+        extra = {k: str(v) for k, v in values.items()}
+        await send_reply(bot, chat_id, Reply(self.engine.system_text(response, session, extra)))
+
+    async def _tell_person(self, bot: Bot, record: Handoff, response: str, **values: object) -> None:
+        chat_id = self._chat_of(record)
+        if chat_id is not None:
+            with contextlib.suppress(Forbidden):
+                await self._tell(bot, chat_id, response, self._session_of(record), **values)
+
+    def _chat_of(self, record: Handoff) -> int | None:
+        try:
+            return self.seal.open(record.chat, record.user)
+        except SealBroken:
+            log_event(log, "handoff_chat_unreadable", logging.ERROR, alias=self.keys.alias(record.user))
+            return None
+
+    def _session_of(self, record: Handoff) -> Session:
+        """Enough of a session to speak to the person in their language and region."""
+        return Session(locale=record.locale or None, region=record.region or None)
+
+    def _card_text(self, record: Handoff) -> str:
+        content = self.engine.brain.content
+        intents = content.locale(record.locale or None).intents
+        titles = [intents[i].title for i in record.intents if i in intents]
+        return card.card_text(record, titles, content.region(record.region or None).name)
+
+    def _card_buttons(self, record: Handoff) -> InlineKeyboardMarkup:
+        buttons = (
+            [] if record.claimed else [InlineKeyboardButton("Claim", callback_data=f"hc:{record.ticket}")]
+        )
+        buttons.append(InlineKeyboardButton("Close", callback_data=f"hx:{record.ticket}"))
+        return InlineKeyboardMarkup([buttons])
