@@ -20,6 +20,7 @@ from bot.events import (
     RequestHandoff,
     TextMessage,
 )
+from bot.nlu.language import locale_from_argument, locale_markers, written_in
 from bot.nlu.matcher import MatchResult
 from bot.nlu.normalise import basic_normalise
 from bot.session import Pending, Session
@@ -40,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "human": "talk to a peer supporter",
     "privacy": "what is kept and how to delete it",
     "forget": "delete everything about you",
+    "language": "choose your language (English, Español)",
 }
 
 
@@ -68,7 +70,7 @@ class _Turn:
         self.brain = brain
         self.session = session
         self.locale: Locale = brain.content.locale(session.locale)
-        self.region: Region = brain.content.region(session.region)
+        self.region: Region = brain.content.region(session.region).in_locale(self.locale.code)
 
     # -- entry points -------------------------------------------------------------------
 
@@ -81,12 +83,16 @@ class _Turn:
             return self.on_command(event.name.lower(), event.args.strip())
         return self.on_non_text(event)
 
-    def on_text(self, text: str) -> Outcome:
+    def on_text(self, text: str, may_switch: bool = True) -> Outcome:
         matcher = self.brain.matcher(self.locale.code)
         boost = self._context_intents()
         result = matcher.match(text, boost)
         if result.crisis and result.intent:
             return self.answer(result.intent, match=result)
+        other = self.other_language(text, result) if may_switch else None
+        if other:
+            # Crisis in another language, or clearly written in it: answer (and carry on) in that one.
+            return _Turn(self.brain, replace(self.session, locale=other)).on_text(text, may_switch=False)
         words = basic_normalise(text)
         if not words:
             return self.system("empty", keep_pending=True)
@@ -117,6 +123,8 @@ class _Turn:
             return self.on_forget_answer(value == "yes")
         if kind == "r" and value in self.brain.content.regions:
             return self.set_region(value)
+        if kind == "l" and value in self.brain.content.locales:
+            return self.set_language(value)
         return self.system("stale_button", buttons=self.topic_buttons(()))
 
     def on_command(self, name: str, args: str) -> Outcome:
@@ -135,9 +143,17 @@ class _Turn:
             return self.answer(HUMAN_INTENT)
         if name == "privacy":
             return self.answer(PRIVACY_INTENT)
+        if name == "language":
+            wanted = locale_from_argument(args, self.language_names())
+            if wanted:
+                return self.set_language(wanted)
+            return self.system("language_choose", buttons=self.language_buttons())
         if name == "forget":
             session = replace(self.session, pending=Pending("forget"))
-            buttons = (Button("Yes, delete everything", "f:yes"), Button("No, keep it", "f:no"))
+            buttons = (
+                Button(self.locale.label("forget_yes"), "f:yes"),
+                Button(self.locale.label("forget_no"), "f:no"),
+            )
             return self.system("forget_confirm", buttons=buttons, session=session)
         return self.system("unknown_command", buttons=self.topic_buttons(()))
 
@@ -168,13 +184,13 @@ class _Turn:
         """A plausible but unsure match: ask "Did you mean ...?" with yes/no buttons."""
         assert result.intent is not None
         intent = self.locale.intents[result.intent]
-        buttons = [Button("Yes", "y")]
+        buttons = [Button(self.locale.label("confirm_yes"), "y")]
         runner = result.runner_up
         if runner and runner[1] >= self.brain.matcher(self.locale.code).settings.confirm:
             other = self.locale.intents.get(runner[0])
             if other and not other.crisis and other.id not in NOT_SUGGESTED:
                 buttons.append(Button(other.title, f"i:{other.id}"))
-        buttons.append(Button("No", "n"))
+        buttons.append(Button(self.locale.label("confirm_no"), "n"))
         session = replace(self.session, pending=Pending("confirm", intent.id, runner[0] if runner else None))
         text, session = self.text("confirm", session, suggestion=intent.title)
         return Outcome((Reply(text, tuple(buttons)),), session, None, result)
@@ -200,9 +216,28 @@ class _Turn:
 
     def set_region(self, code: str) -> Outcome:
         session = replace(self.session, region=code)
-        region = self.brain.content.region(code)
+        region = self.brain.content.region(code).in_locale(self.locale.code)
         text, session = self.text("region_set", session, region=region)
         return Outcome((Reply(text),), session)
+
+    def set_language(self, code: str) -> Outcome:
+        """Switch the session's language; the confirmation is already in the new one."""
+        return _Turn(self.brain, replace(self.session, locale=code)).system("language_set")
+
+    def other_language(self, text: str, result: MatchResult) -> str | None:
+        """A crisis in another locale's words wins; otherwise switch only when the text is clearly in it."""
+        locales = self.brain.content.locales
+        if len(locales) < 2:
+            return None
+        results = {self.locale.code: result}
+        for code in locales:
+            if code != self.locale.code:
+                found = self.brain.matcher(code).match(text)
+                if found.crisis and found.intent:
+                    return code
+                results[code] = found
+        markers = locale_markers({code: loc.stopwords | loc.markers for code, loc in locales.items()})
+        return written_in(text, self.locale.code, markers, results)
 
     def system(
         self,
@@ -253,7 +288,7 @@ class _Turn:
 
     def human_button(self) -> Button:
         intent = self.locale.intents.get(HUMAN_INTENT)
-        return Button(intent.title if intent else "Talk to a person", f"i:{HUMAN_INTENT}")
+        return Button(intent.title if intent else self.locale.label("talk_to_person"), f"i:{HUMAN_INTENT}")
 
     def start_buttons(self) -> tuple[Button, ...]:
         wanted = ("naloxone", "find_treatment", HUMAN_INTENT)
@@ -262,8 +297,15 @@ class _Turn:
         )
 
     def region_buttons(self) -> tuple[Button, ...]:
-        regions = self.brain.content.regions.values()
+        regions = (r.in_locale(self.locale.code) for r in self.brain.content.regions.values())
         return tuple(Button(r.name[:1].upper() + r.name[1:], f"r:{r.code}") for r in regions)
+
+    def language_names(self) -> dict[str, str]:
+        """Each locale by its own name ("English", "Español"), as people look for their language."""
+        return {code: loc.label("language_name") for code, loc in self.brain.content.locales.items()}
+
+    def language_buttons(self) -> tuple[Button, ...]:
+        return tuple(Button(name, f"l:{code}") for code, name in self.language_names().items())
 
     # -- context ------------------------------------------------------------------------
 

@@ -45,6 +45,17 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "forget_cancelled",
     "unknown_command",
     "handoff_unavailable",
+    "language_choose",
+    "language_set",
+)
+# Button labels the engine shows outside of intents; every locale's `labels:` must have them.
+LABELS: tuple[str, ...] = (
+    "confirm_yes",
+    "confirm_no",
+    "forget_yes",
+    "forget_no",
+    "talk_to_person",
+    "language_name",
 )
 SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more")
 
@@ -113,10 +124,18 @@ class Region:
     code: str
     values: Mapping[str, str]
     source: SourceRef
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # locale -> overrides
 
     @property
     def name(self) -> str:
         return self.values.get("region_name", self.code)
+
+    def in_locale(self, locale: str) -> Region:
+        """The region with that locale's values (e.g. its `es:` block) over the default ones."""
+        overrides = self.translations.get(locale)
+        if not overrides:
+            return self
+        return Region(self.code, frozen_map({**self.values, **overrides}), self.source, self.translations)
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,11 @@ class Locale:
     synonyms: Mapping[str, str]  # variant -> canonical
     short_replies: Mapping[str, frozenset[str]] = field(default_factory=dict)  # yes/no/more
     stopwords: frozenset[str] = frozenset()  # words too common to tell intents apart
+    labels: Mapping[str, str] = field(default_factory=dict)  # button labels the engine shows
+    markers: frozenset[str] = frozenset()  # words that show a message is in this language
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name, name)
 
 
 @dataclass(frozen=True)
