@@ -36,7 +36,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if args.region and args.region not in brain.content.regions:
         known = ", ".join(sorted(brain.content.regions))
         raise PeerlineError(f"unknown region '{args.region}'; choose one of: {known}")
-    TerminalChat(Engine(brain), sys.stdout, region=args.region).run(input)
+    if args.locale and args.locale not in brain.content.locales:
+        known = ", ".join(sorted(brain.content.locales))
+        raise PeerlineError(f"unknown language '{args.locale}'; choose one of: {known}")
+    TerminalChat(Engine(brain), sys.stdout, region=args.region, locale=args.locale).run(input)
     return 0
 
 
@@ -133,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token, no Redis)")
     chat.add_argument("--region", help="region code for phone numbers, e.g. us, ca, uk, ie, au")
+    chat.add_argument("--locale", help="language to start in, e.g. en or es (switch any time with /language)")
     chat.set_defaults(func=cmd_chat)
 
     match = sub.add_parser("match", help="show how a message is understood")

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.brain import Brain
-from bot.content.html import to_plain_text
 from bot.content.model import Intent, Locale, Region, Response
 from bot.content.render import render
 from bot.events import (
@@ -25,6 +24,7 @@ from bot.events import (
     RequestHandoff,
     TextMessage,
 )
+from bot.nlu.language import locale_from_argument, locale_markers, written_in
 from bot.nlu.matcher import MatchResult
 from bot.nlu.normalise import basic_normalise
 from bot.session import Pending, Session
@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "privacy": "what is kept and how to delete it",
     "forget": "delete everything about you",
     "end": "end the chat with a peer supporter",
+    "language": "choose your language (English, Español)",
 }
 
 
@@ -66,21 +67,20 @@ class Engine:
         """A system response for adapters that speak on their own (e.g. the supporters' desk)."""
         return _Turn(self.brain, session).text(name, session, extra=extra)[0]
 
-    def label(self, name: str, session: Session) -> str:
-        """A button label from the content (`label_*` responses), in the person's language."""
-        return _Turn(self.brain, session).label(name)
-
     def feedback_buttons(self, session: Session) -> tuple[Button, ...]:
         """Helpful / not helpful, asked after a conversation with a supporter."""
         turn = _Turn(self.brain, session)
-        return (Button(turn.label("label_helpful"), "fb:y"), Button(turn.label("label_not_helpful"), "fb:n"))
+        return (
+            Button(turn.locale.label("feedback_helpful"), "fb:y"),
+            Button(turn.locale.label("feedback_not_helpful"), "fb:n"),
+        )
 
     def wait_buttons(self, session: Session) -> tuple[Button, ...]:
         """Keep waiting / leave the queue, offered when nobody has claimed the conversation yet."""
         turn = _Turn(self.brain, session)
         return (
-            Button(turn.label("label_keep_waiting"), "hw:stay"),
-            Button(turn.label("label_leave_queue"), "hw:leave"),
+            Button(turn.locale.label("handoff_keep_waiting"), "hw:stay"),
+            Button(turn.locale.label("handoff_leave_queue"), "hw:leave"),
         )
 
 
@@ -91,7 +91,7 @@ class _Turn:
         self.brain = brain
         self.session = session
         self.locale: Locale = brain.content.locale(session.locale)
-        self.region: Region = brain.content.region(session.region)
+        self.region: Region = brain.content.region(session.region).in_locale(self.locale.code)
 
     # -- entry points -------------------------------------------------------------------
 
@@ -104,12 +104,16 @@ class _Turn:
             return self.on_command(event.name.lower(), event.args.strip())
         return self.on_non_text(event)
 
-    def on_text(self, text: str) -> Outcome:
+    def on_text(self, text: str, may_switch: bool = True) -> Outcome:
         matcher = self.brain.matcher(self.locale.code)
         boost = self._context_intents()
         result = matcher.match(text, boost)
         if result.crisis and result.intent:
             return self.answer(result.intent, match=result)
+        other = self.other_language(text, result) if may_switch else None
+        if other:
+            # Crisis in another language, or clearly written in it: answer (and carry on) in that one.
+            return _Turn(self.brain, replace(self.session, locale=other)).on_text(text, may_switch=False)
         words = basic_normalise(text)
         if not words:
             return self.system("empty", keep_pending=True)
@@ -151,6 +155,8 @@ class _Turn:
         if kind == "fb" and value in ("y", "n"):
             text, session = self.text("feedback_thanks", replace(self.session, pending=None))
             return Outcome((Feedback(value == "y"), Reply(text)), session)
+        if kind == "l" and value in self.brain.content.locales:
+            return self.set_language(value)
         return self.system("stale_button", buttons=self.topic_buttons(()))
 
     def on_command(self, name: str, args: str) -> Outcome:
@@ -169,9 +175,17 @@ class _Turn:
             return self.answer(HUMAN_INTENT)
         if name == "privacy":
             return self.answer(PRIVACY_INTENT)
+        if name == "language":
+            wanted = locale_from_argument(args, self.language_names())
+            if wanted:
+                return self.set_language(wanted)
+            return self.system("language_choose", buttons=self.language_buttons())
         if name == "forget":
             session = replace(self.session, pending=Pending("forget"))
-            buttons = (Button("Yes, delete everything", "f:yes"), Button("No, keep it", "f:no"))
+            buttons = (
+                Button(self.locale.label("forget_yes"), "f:yes"),
+                Button(self.locale.label("forget_no"), "f:no"),
+            )
             return self.system("forget_confirm", buttons=buttons, session=session)
         if name == "end":
             return Outcome((EndHandoff(),), replace(self.session, pending=None))
@@ -204,8 +218,8 @@ class _Turn:
         if intent_id == HUMAN_INTENT:
             # Say what to expect and ask first: a peer, not a clinician; anonymous; a wait.
             buttons = (
-                Button(self.label("label_connect"), "h:yes"),
-                Button(self.label("label_not_now"), "h:no"),
+                Button(self.locale.label("handoff_connect"), "h:yes"),
+                Button(self.locale.label("handoff_not_now"), "h:no"),
             )
             session = replace(session, pending=Pending("handoff"))
         actions: list[Action] = [Reply(text, buttons, crisis=intent.crisis)]
@@ -215,13 +229,13 @@ class _Turn:
         """A plausible but unsure match: ask "Did you mean ...?" with yes/no buttons."""
         assert result.intent is not None
         intent = self.locale.intents[result.intent]
-        buttons = [Button("Yes", "y")]
+        buttons = [Button(self.locale.label("confirm_yes"), "y")]
         runner = result.runner_up
         if runner and runner[1] >= self.brain.matcher(self.locale.code).settings.confirm:
             other = self.locale.intents.get(runner[0])
             if other and not other.crisis and other.id not in NOT_SUGGESTED:
                 buttons.append(Button(other.title, f"i:{other.id}"))
-        buttons.append(Button("No", "n"))
+        buttons.append(Button(self.locale.label("confirm_no"), "n"))
         session = replace(self.session, pending=Pending("confirm", intent.id, runner[0] if runner else None))
         text, session = self.text("confirm", session, suggestion=intent.title)
         return Outcome((Reply(text, tuple(buttons)),), session, None, result)
@@ -247,9 +261,28 @@ class _Turn:
 
     def set_region(self, code: str) -> Outcome:
         session = replace(self.session, region=code)
-        region = self.brain.content.region(code)
+        region = self.brain.content.region(code).in_locale(self.locale.code)
         text, session = self.text("region_set", session, region=region)
         return Outcome((Reply(text),), session)
+
+    def set_language(self, code: str) -> Outcome:
+        """Switch the session's language; the confirmation is already in the new one."""
+        return _Turn(self.brain, replace(self.session, locale=code)).system("language_set")
+
+    def other_language(self, text: str, result: MatchResult) -> str | None:
+        """A crisis in another locale's words wins; otherwise switch only when the text is clearly in it."""
+        locales = self.brain.content.locales
+        if len(locales) < 2:
+            return None
+        results = {self.locale.code: result}
+        for code in locales:
+            if code != self.locale.code:
+                found = self.brain.matcher(code).match(text)
+                if found.crisis and found.intent:
+                    return code
+                results[code] = found
+        markers = locale_markers({code: loc.stopwords | loc.markers for code, loc in locales.items()})
+        return written_in(text, self.locale.code, markers, results)
 
     def system(
         self,
@@ -275,10 +308,6 @@ class _Turn:
         index, session = session.variant_after(response_id, len(response.variants))
         values = {**(extra or {}), **({"suggestion": suggestion} if suggestion else {})}
         return render(response.variants[index], region or self.region, values), session
-
-    def label(self, response_id: str) -> str:
-        """A short fixed text such as a button label: the first variant, as plain text."""
-        return to_plain_text(self._response(response_id).variants[0]).strip()
 
     def _response(self, response_id: str) -> Response:
         return (
@@ -312,7 +341,7 @@ class _Turn:
 
     def human_button(self) -> Button:
         intent = self.locale.intents.get(HUMAN_INTENT)
-        return Button(intent.title if intent else "Talk to a person", f"i:{HUMAN_INTENT}")
+        return Button(intent.title if intent else self.locale.label("talk_to_person"), f"i:{HUMAN_INTENT}")
 
     def start_buttons(self) -> tuple[Button, ...]:
         wanted = ("naloxone", "find_treatment", HUMAN_INTENT)
@@ -321,8 +350,15 @@ class _Turn:
         )
 
     def region_buttons(self) -> tuple[Button, ...]:
-        regions = self.brain.content.regions.values()
+        regions = (r.in_locale(self.locale.code) for r in self.brain.content.regions.values())
         return tuple(Button(r.name[:1].upper() + r.name[1:], f"r:{r.code}") for r in regions)
+
+    def language_names(self) -> dict[str, str]:
+        """Each locale by its own name ("English", "Español"), as people look for their language."""
+        return {code: loc.label("language_name") for code, loc in self.brain.content.locales.items()}
+
+    def language_buttons(self) -> tuple[Button, ...]:
+        return tuple(Button(name, f"l:{code}") for code, name in self.language_names().items())
 
     # -- context ------------------------------------------------------------------------
 

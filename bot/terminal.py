@@ -37,10 +37,12 @@ def parse_line(line: str, buttons: tuple[Button, ...]) -> Event:
 class TerminalChat:
     """Holds one in-memory session; nothing is written anywhere."""
 
-    def __init__(self, engine: Engine, output: TextIO, region: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, output: TextIO, region: str | None = None, locale: str | None = None
+    ) -> None:
         self.engine = engine
         self.output = output
-        self.session = Session(region=region)
+        self.session = Session(locale=locale, region=region)
         self.buttons: tuple[Button, ...] = ()
 
     def say(self, text: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.content.model import SYSTEM_RESPONSES
+from bot.content.model import LABELS, SYSTEM_RESPONSES
 
 INTENTS = """\
 locale: en
@@ -86,7 +86,9 @@ regions:
 
 def responses_yaml() -> str:
     ids = ["crisis_overdose", "naloxone", "overdose_signs", "bot_help", "talk_to_human", "privacy"]
-    lines = ["locale: en", "responses:"]
+    lines = ["locale: en", "labels:"]
+    lines += [f"  {name}: '{name} label'" for name in LABELS]
+    lines.append("responses:")
     for name in ids + list(SYSTEM_RESPONSES):
         lines.append(f"  {name}:")
         lines.append(f"    - '{name} one. Call {{emergency_number}}. {{suggestion}}'")

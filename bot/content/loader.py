@@ -12,6 +12,7 @@ from bot.content.checks import duplicate_examples
 from bot.content.html import check_html
 from bot.content.model import (
     KNOWN_PLACEHOLDERS,
+    LABELS,
     REGION_PLACEHOLDERS,
     SHORT_REPLY_KINDS,
     SYSTEM_RESPONSES,
@@ -24,6 +25,7 @@ from bot.content.model import (
     SourceRef,
     frozen_map,
 )
+from bot.content.translations import locale_problems
 from bot.content.yamlfile import LineDict, LineList, read_yaml
 from bot.errors import ContentError, ContentProblem
 from bot.nlu.normalise import basic_normalise
@@ -56,6 +58,9 @@ class _Reader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[ContentProblem] = []
+        self.labels: dict[str, dict[str, str]] = {}
+        self.label_files: dict[str, tuple[str, int]] = {}
+        self.markers: dict[str, frozenset[str]] = {}
 
     def problem(self, file: str, line: int | None, message: str, hint: str = "") -> None:
         self.problems.append(ContentProblem(file, line, message, hint))
@@ -302,10 +307,12 @@ class _Reader:
     def responses(self) -> dict[str, dict[str, Response]]:
         by_locale: dict[str, dict[str, Response]] = {}
         for path in self.files("responses"):
-            doc = self.document(path, "responses")
+            doc = self.document(path, "responses", optional=("labels",))
             if doc is None:
                 continue
             file, locale, data = doc
+            if "labels" in data:
+                self.read_labels(file, locale, data)
             body = data["responses"]
             if not isinstance(body, LineDict):
                 self.problem(
@@ -338,6 +345,27 @@ class _Reader:
                 if variants:
                     seen[response_id] = Response(response_id, locale, variants, SourceRef(file, line), lines)
         return by_locale
+
+    def read_labels(self, file: str, locale: str, data: LineDict) -> None:
+        """Button labels the engine shows (yes, no, the language's own name...), per locale."""
+        raw = data["labels"]
+        if not isinstance(raw, LineDict):
+            self.problem(
+                file, data.line_of("labels"), "'labels' must map names to text", "write 'yes: \"Yes\"'"
+            )
+            return
+        table = self.labels.setdefault(locale, {})
+        for name, value in raw.items():
+            line = raw.line_of(name)
+            if name not in LABELS:
+                self.problem(file, line, f"unknown label '{name}'", "known: " + ", ".join(LABELS))
+            elif not isinstance(value, str) or not value.strip():
+                self.problem(file, line, f"label '{name}' must be text", f"write '{name}: \"...\"'")
+            elif name in table:
+                self.problem(file, line, f"label '{name}' is defined twice for locale '{locale}'")
+            else:
+                table[name] = value.strip()
+                self.label_files[locale] = (file, data.line_of("labels"))
 
     def variants(
         self, file: str, response_id: str, value: Any, line: int
@@ -390,13 +418,15 @@ class _Reader:
         replies: dict[str, dict[str, frozenset[str]]] = {}
         stopwords: dict[str, frozenset[str]] = {}
         for path in sorted((self.root / "intents").glob("*/synonyms.y*ml")):
-            doc = self.document(path, "synonyms", optional=("replies", "stopwords"))
+            doc = self.document(path, "synonyms", optional=("replies", "stopwords", "markers"))
             if doc is None:
                 continue
             file, locale, data = doc
             replies[locale] = self.short_replies(file, data)
             words, _ = self.strings(file, data, "stopwords")
             stopwords[locale] = frozenset(basic_normalise(w) for w in words)
+            markers, _ = self.strings(file, data, "markers")
+            self.markers[locale] = frozenset(basic_normalise(w) for w in markers)
             body = data["synonyms"]
             if not isinstance(body, LineDict):
                 self.problem(
@@ -473,8 +503,12 @@ class _Reader:
                 self.problem(file, line, f"region '{code}' must be a mapping of names to text")
                 continue
             values: dict[str, str] = {}
+            translations: dict[str, dict[str, str]] = {}
             for key, value in raw.items():
                 name = "region_name" if key == "name" else key
+                if re.fullmatch(r"[a-z]{2}", key) and isinstance(value, LineDict):
+                    translations[key] = self.region_overrides(file, code, key, value)
+                    continue
                 if name not in REGION_PLACEHOLDERS:
                     self.problem(
                         file,
@@ -500,7 +534,12 @@ class _Reader:
                         f"region '{code}' is missing '{key}'",
                         "every region needs every resource, so no reply has a gap",
                     )
-            regions[code] = Region(code, frozen_map(values), SourceRef(file, line))
+            regions[code] = Region(
+                code,
+                frozen_map(values),
+                SourceRef(file, line),
+                frozen_map({k: frozen_map(v) for k, v in translations.items()}),
+            )
         default = data.get("default")
         if not isinstance(default, str) or default not in regions:
             self.problem(
@@ -511,6 +550,26 @@ class _Reader:
             )
             default = next(iter(regions), "")
         return regions, default
+
+    def region_overrides(self, file: str, code: str, locale: str, raw: LineDict) -> dict[str, str]:
+        """A region's values in one locale (`es: {name: Estados Unidos, ...}`); missing keys fall back."""
+        values: dict[str, str] = {}
+        for key, value in raw.items():
+            name = "region_name" if key == "name" else key
+            if name not in REGION_PLACEHOLDERS:
+                self.problem(
+                    file,
+                    raw.line_of(key),
+                    f"region '{code}', locale '{locale}': unknown key '{key}'",
+                    "known: name, " + ", ".join(REGION_PLACEHOLDERS[1:]),
+                )
+            elif not isinstance(value, str | int) or not str(value).strip():
+                self.problem(
+                    file, raw.line_of(key), f"region '{code}', locale '{locale}': '{key}' must be text"
+                )
+            else:
+                values[name] = str(value).strip()
+        return values
 
     def cross_check(
         self, intents: dict[str, dict[str, Intent]], responses: dict[str, dict[str, Response]]
@@ -574,6 +633,10 @@ def load_content(root: Path | None = None) -> Content:
         # A file that did not parse would make every reference into it look broken.
         reader.cross_check(intents, responses)
         reader.problems.extend(duplicate_examples(intents, synonyms))
+        default = DEFAULT_LOCALE if DEFAULT_LOCALE in intents else min(intents, default="")
+        reader.problems.extend(
+            locale_problems(default, intents, responses, reader.labels, reader.label_files, regions)
+        )
     if not intents and not any(p.severity == "error" for p in reader.problems):
         reader.problem("intents", None, "no intents found", "add YAML files under intents/<locale>/")
     if any(p.severity == "error" for p in reader.problems):
@@ -586,6 +649,8 @@ def load_content(root: Path | None = None) -> Content:
             frozen_map(synonyms.get(code, {})),
             frozen_map(replies.get(code, {})),
             stopwords.get(code, frozenset()),
+            frozen_map(reader.labels.get(code, {})),
+            reader.markers.get(code, frozenset()),
         )
         for code, table in intents.items()
     }

@@ -61,12 +61,23 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "handoff_returned_idle",
     "handoff_nothing_to_end",
     "feedback_thanks",
-    "label_connect",
-    "label_not_now",
-    "label_keep_waiting",
-    "label_leave_queue",
-    "label_helpful",
-    "label_not_helpful",
+    "language_choose",
+    "language_set",
+)
+# Button labels the engine shows outside of intents; every locale's `labels:` must have them.
+LABELS: tuple[str, ...] = (
+    "confirm_yes",
+    "confirm_no",
+    "forget_yes",
+    "forget_no",
+    "talk_to_person",
+    "language_name",
+    "handoff_connect",
+    "handoff_not_now",
+    "handoff_keep_waiting",
+    "handoff_leave_queue",
+    "feedback_helpful",
+    "feedback_not_helpful",
 )
 SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more")
 
@@ -135,10 +146,18 @@ class Region:
     code: str
     values: Mapping[str, str]
     source: SourceRef
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # locale -> overrides
 
     @property
     def name(self) -> str:
         return self.values.get("region_name", self.code)
+
+    def in_locale(self, locale: str) -> Region:
+        """The region with that locale's values (e.g. its `es:` block) over the default ones."""
+        overrides = self.translations.get(locale)
+        if not overrides:
+            return self
+        return Region(self.code, frozen_map({**self.values, **overrides}), self.source, self.translations)
 
 
 @dataclass(frozen=True)
@@ -151,6 +170,11 @@ class Locale:
     synonyms: Mapping[str, str]  # variant -> canonical
     short_replies: Mapping[str, frozenset[str]] = field(default_factory=dict)  # yes/no/more
     stopwords: frozenset[str] = frozenset()  # words too common to tell intents apart
+    labels: Mapping[str, str] = field(default_factory=dict)  # button labels the engine shows
+    markers: frozenset[str] = frozenset()  # words that show a message is in this language
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name, name)
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,20 @@ def _char_class(ch: str) -> str:
     return " "
 
 
+_LATIN_ACCENTS = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
+
+
+def strip_latin_accents(text: str) -> str:
+    """ "qué" -> "que", "ñ" -> "n": people type Spanish with and without accents alike."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _LATIN_ACCENTS.sub("", decomposed))
+
+
 def basic_normalise(text: str) -> str:
-    """NFKC, case folding, punctuation/emoji/control characters to spaces, "pleeease" -> "please"."""
-    text = unicodedata.normalize("NFKC", text[: MAX_CHARS * 2]).casefold()
+    """NFKC, case folding, no Latin accents, punctuation/emoji/controls to spaces, "pleeease" -> "please"."""
+    text = strip_latin_accents(unicodedata.normalize("NFKC", text[: MAX_CHARS * 2]).casefold())
     text = "".join(_char_class(ch) for ch in text[:MAX_CHARS])
     text = _REPEATS.sub(r"\1", text)
     return _SPACES.sub(" ", text).strip()
