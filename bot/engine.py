@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from bot.brain import Brain
 from bot.content.model import Intent, Locale, Region
@@ -14,6 +16,7 @@ from bot.events import (
     Command,
     Event,
     ForgetUser,
+    Location,
     NonText,
     Outcome,
     Reply,
@@ -22,6 +25,8 @@ from bot.events import (
 )
 from bot.nlu.matcher import MatchResult
 from bot.nlu.normalise import basic_normalise
+from bot.referrals.card import PAGE_SIZE, ReferralTexts, results_html
+from bot.referrals.search import Found, at_place, knows_place, near_location
 from bot.session import Pending, Session
 
 HUMAN_INTENT = "talk_to_human"
@@ -46,27 +51,29 @@ COMMANDS: dict[str, str] = {
 class Engine:
     """Turns one event and the session into an `Outcome`; never touches Telegram or Redis."""
 
-    def __init__(self, brain: Brain) -> None:
+    def __init__(self, brain: Brain, clock: Callable[[], datetime] | None = None) -> None:
         self.brain = brain
+        self.clock = clock or (lambda: datetime.now(UTC))  # passed in so tests fix "open now"
 
     def reload(self, brain: Brain) -> None:
         """Swap content atomically: a message in flight keeps the Brain it started with."""
         self.brain = brain
 
     def handle(self, event: Event, session: Session) -> Outcome:
-        return _Turn(self.brain, session).run(event)
+        return _Turn(self.brain, session, self.clock()).run(event)
 
     def system_text(self, name: str, session: Session) -> str:
         """A system response for adapters that speak on their own (e.g. no supporters in a terminal)."""
-        return _Turn(self.brain, session).text(name, session)[0]
+        return _Turn(self.brain, session, self.clock()).text(name, session)[0]
 
 
 class _Turn:
     """One event's worth of decisions, with the Brain and locale fixed for its whole life."""
 
-    def __init__(self, brain: Brain, session: Session) -> None:
+    def __init__(self, brain: Brain, session: Session, now: datetime) -> None:
         self.brain = brain
         self.session = session
+        self.now = now
         self.locale: Locale = brain.content.locale(session.locale)
         self.region: Region = brain.content.region(session.region)
 
@@ -79,6 +86,8 @@ class _Turn:
             return self.on_button(event.data)
         if isinstance(event, Command):
             return self.on_command(event.name.lower(), event.args.strip())
+        if isinstance(event, Location):
+            return self.on_location(event)
         return self.on_non_text(event)
 
     def on_text(self, text: str) -> Outcome:
@@ -92,6 +101,8 @@ class _Turn:
             return self.system("empty", keep_pending=True)
         pending = self.session.pending
         reply_kind = self._short_reply(words)
+        if pending and pending.kind == "place":
+            return self.on_place_text(text, reply_kind, result)
         if pending and pending.kind == "forget" and reply_kind in ("yes", "no"):
             return self.on_forget_answer(reply_kind == "yes")
         if pending and pending.kind == "confirm" and pending.intent and reply_kind in ("yes", "no"):
@@ -117,6 +128,8 @@ class _Turn:
             return self.on_forget_answer(value == "yes")
         if kind == "r" and value in self.brain.content.regions:
             return self.set_region(value)
+        if kind in ("p", "ps", "pm"):
+            return self.on_place_button(kind, value)
         return self.system("stale_button", buttons=self.topic_buttons(()))
 
     def on_command(self, name: str, args: str) -> Outcome:
@@ -159,6 +172,8 @@ class _Turn:
         buttons = tuple(
             Button(f.label, f"i:{f.intent}") for f in intent.follow_ups if f.intent in self.locale.intents
         )
+        if intent.services and self.brain.directory.has_any(intent.services):
+            buttons = (*buttons, Button(self.label("referral_find_button"), f"p:{intent_id}"))
         actions: list[Action] = [Reply(text, buttons, crisis=intent.crisis)]
         if intent_id == HUMAN_INTENT:
             actions.append(RequestHandoff())
@@ -285,3 +300,79 @@ class _Turn:
             if words in phrases:
                 return kind
         return None
+
+    # -- referrals: the place a person sends is used for this answer and never kept ---------
+
+    def label(self, response_id: str) -> str:
+        return self.referral_texts()(response_id)
+
+    def referral_texts(self) -> ReferralTexts:
+        return ReferralTexts(self.locale, self.brain.content.locale(None), self.region)
+
+    def on_place_button(self, kind: str, value: str) -> Outcome:
+        """p:INTENT asks where; pm:INTENT:OFFSET asks again for the next page; ps skips."""
+        if kind == "ps":
+            return self.place_skipped()
+        intent_id, _, offset = value.partition(":")
+        intent = self.locale.intents.get(intent_id)
+        if intent is None or not intent.services or not self.brain.directory.has_any(intent.services):
+            return self.system("stale_button", buttons=self.topic_buttons(()))
+        page = int(offset) if kind == "pm" and offset.isdigit() else 0
+        session = replace(self.session, pending=Pending("place", intent_id, offset=page))
+        text, session = self.text("referral_ask_again" if page else "referral_ask", session)
+        text = self.with_notice(text, session)
+        session = replace(session, place_notice_shown=True)
+        return Outcome((Reply(text, (Button(self.label("referral_skip_button"), "ps"),)),), session)
+
+    def on_place_text(self, text: str, reply_kind: str | None, result: MatchResult) -> Outcome:
+        """The answer to "where?": skip words skip, a known place is searched, a clear question answered."""
+        if reply_kind in ("no", "skip"):
+            return self.place_skipped()
+        directory = self.brain.directory
+        if not knows_place(directory, text):
+            if result.intent and result.confident:
+                return self.answer(result.intent, match=result)
+            if reply_kind in ("yes", "more"):
+                return self.system("referral_ask_again", keep_pending=True)
+        return self.place_answer(at_place(directory, self.wanted_kinds(), text), result)
+
+    def on_location(self, event: Location) -> Outcome:
+        found = near_location(self.brain.directory, self.wanted_kinds(), event.latitude, event.longitude)
+        return self.place_answer(found, None)
+
+    def wanted_kinds(self) -> frozenset[str]:
+        """The kinds asked about: the pending question's intent, else the last topic, else any kind."""
+        pending = self.session.pending
+        intent_id = pending.intent if pending and pending.kind == "place" else self.session.last_intent
+        intent = self.locale.intents.get(intent_id) if intent_id else None
+        return frozenset(intent.services) if intent else frozenset()
+
+    def place_answer(self, found: list[Found], match: MatchResult | None) -> Outcome:
+        """The best three from where the last page ended, with "More" when there are further ones."""
+        pending = self.session.pending
+        place_pending = pending if pending and pending.kind == "place" else None
+        offset = place_pending.offset if place_pending else 0
+        session = replace(self.session, pending=None)
+        page = found[offset : offset + PAGE_SIZE]
+        buttons: tuple[Button, ...] = ()
+        if not found:
+            text, session = self.text("referral_none", session)
+        elif not page:
+            text, session = self.text("referral_end", session)
+        else:
+            text = results_html(page, self.referral_texts(), self.now, self.wanted_kinds())
+            if len(found) > offset + PAGE_SIZE and place_pending and place_pending.intent:
+                more = f"pm:{place_pending.intent}:{offset + PAGE_SIZE}"
+                buttons = (Button(self.label("referral_more_button"), more),)
+        text = self.with_notice(text, session)
+        session = replace(session, place_notice_shown=True)
+        return Outcome((Reply(text, buttons),), session, None, match)
+
+    def place_skipped(self) -> Outcome:
+        return self.system("referral_skipped")
+
+    def with_notice(self, text: str, session: Session) -> str:
+        """The first time a place is asked for or used, say it is used for this answer only."""
+        if session.place_notice_shown:
+            return text
+        return text + "\n\n" + self.label("referral_notice")
