@@ -21,7 +21,7 @@ SERVICE_KEYS = frozenset(
     }
 )  # fmt: skip
 FILE_KEYS = frozenset({"services", "timezone"})
-_PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]*[0-9]$")
+_PHONE_RE = re.compile(r"^(?:\+|\()?[0-9][0-9 ().-]*[0-9]$")
 _PHONE_DIGITS = (6, 15)  # shortest local numbers to the E.164 maximum
 _WEBSITE_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$")
 _POSTCODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{0,9}$")
