@@ -79,7 +79,10 @@ def test_hours_that_do_not_parse_point_at_the_weekday_line(tmp_path: Path) -> No
 def test_hour_25_and_unknown_weekday_are_errors(tmp_path: Path) -> None:
     text = GOOD + '    hours:\n      mon: "09:00-25:00"\n      funday: "10:00-12:00"\n'
     problems = problems_for(tmp_path, text)
-    assert [(p.line, "mon" in p.message or "funday" in p.message) for p in problems] == [(9, True), (10, True)]
+    assert [(p.line, "mon" in p.message or "funday" in p.message) for p in problems] == [
+        (9, True),
+        (10, True),
+    ]
 
 
 def test_invalid_time_zone_is_an_error_with_an_iana_hint(tmp_path: Path) -> None:
@@ -140,7 +143,9 @@ def test_broken_yaml_names_file_and_line(tmp_path: Path) -> None:
     assert problem.message.startswith("YAML syntax") and problem.line is not None
 
 
-def test_brain_load_and_validate_report_directory_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_brain_load_and_validate_report_directory_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "content"
     shutil.copytree(REPO / "intents", root / "intents")
     shutil.copytree(REPO / "responses", root / "responses")
@@ -151,7 +156,9 @@ def test_brain_load_and_validate_report_directory_problems(tmp_path: Path, capsy
         Brain.load(root)
     assert [p.file for p in caught.value.problems] == ["services/ours.yml"]
     assert main(["--content", str(root), "validate"]) == 1
-    assert "services/ours.yml:4: error: service 'Test Drop-in': unknown kind 'narcan'" in capsys.readouterr().err
+    assert (
+        "services/ours.yml:4: error: service 'Test Drop-in': unknown kind 'narcan'" in capsys.readouterr().err
+    )
 
 
 def test_services_without_referral_texts_in_the_default_locale_are_an_error(tmp_path: Path) -> None:
@@ -166,7 +173,11 @@ def test_services_without_referral_texts_in_the_default_locale_are_an_error(tmp_
 def test_intent_with_unknown_service_kind_is_an_error(tmp_path: Path) -> None:
     root = write_minimal_content(tmp_path)
     main_file = root / "intents" / "en" / "main.yml"
-    main_file.write_text(main_file.read_text().replace("    keywords: [naloxone]\n", "    keywords: [naloxone]\n    services: [narcan]\n"))
+    main_file.write_text(
+        main_file.read_text().replace(
+            "    keywords: [naloxone]\n", "    keywords: [naloxone]\n    services: [narcan]\n"
+        )
+    )
     with pytest.raises(ContentError) as caught:
         Brain.load(root)
     [problem] = caught.value.problems

@@ -40,7 +40,9 @@ def at(day: int, hour: int, minute: int = 0, zone: str = "UTC") -> datetime:
 # ----------------------------------------------------------------------------- places
 
 
-@pytest.mark.parametrize("typed", ["Portland", "portland", "Portlnd", "portand", "I'm in Portland", "PORTLAND OR"])
+@pytest.mark.parametrize(
+    "typed", ["Portland", "portland", "Portlnd", "portand", "I'm in Portland", "PORTLAND OR"]
+)
 def test_city_with_typos_or_words_around_it_finds_that_citys_services(typed: str) -> None:
     found = at_place(EXAMPLE, ANY, typed)
     assert found and {f.service.city for f in found} == {"Portland"}
@@ -163,7 +165,9 @@ def test_service_block_shows_offer_status_address_and_contacts(brain: Brain) -> 
     block = service_block(Found(drop_in, 1.234), texts(brain), at(0, 17, 30), frozenset({"drug_checking"}))
     lines = block.splitlines()
     assert lines[0] == "<b>Example Harm Reduction Drop-in</b>"
-    assert lines[1] == "<i>drug checking, naloxone, syringe services, peer support</i>"  # asked-for kind first
+    assert (
+        lines[1] == "<i>drug checking, naloxone, syringe services, peer support</i>"
+    )  # asked-for kind first
     assert lines[2] == "🟢 Open now, until 18:00"
     assert lines[3] == "100 Example Street, Portland · about 1.2 km (0.8 mi) away"
     assert "+1 503-555-0101" in lines

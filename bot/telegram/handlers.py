@@ -2,7 +2,8 @@
 
 Private chats only: a group (other than the supporters' chat) gets a short "private chats only" reply.
 Commands become `Command`, text `TextMessage`, button presses `ButtonPress` (validated, always answered),
-a shared location `Location` (used for one answer, never stored), anything else `NonText`; edited messages are only checked for crisis and otherwise get a short reply.
+a shared location `Location` (used for one answer, never stored), anything else `NonText`; edited messages
+are only checked for crisis and otherwise get a short reply.
 """
 
 from __future__ import annotations
