@@ -182,3 +182,21 @@ def test_intent_with_unknown_service_kind_is_an_error(tmp_path: Path) -> None:
         Brain.load(root)
     [problem] = caught.value.problems
     assert problem.file == "intents/en/main.yml" and problem.line == 16 and "'narcan'" in problem.message
+
+
+def test_staged_spanish_referral_texts_match_the_english_ids_and_are_valid_telegram_html() -> None:
+    from bot.content.html import check_html
+    from bot.content.loader import placeholders_in
+    from bot.content.model import KNOWN_PLACEHOLDERS
+    from bot.content.yamlfile import read_yaml
+    from bot.referrals.card import REFERRAL_RESPONSES
+
+    problems: list[ContentProblem] = []
+    english = read_yaml(REPO / "responses" / "en" / "referrals.yml", "en", problems)
+    spanish = read_yaml(REPO / "responses.staged" / "es" / "referrals.yml", "es", problems)
+    assert problems == [] and spanish["locale"] == "es"
+    assert set(spanish["responses"]) == set(english["responses"]) == set(REFERRAL_RESPONSES)
+    for name, value in spanish["responses"].items():
+        for text in [value] if isinstance(value, str) else value:
+            assert check_html(text) == [], name
+            assert set(placeholders_in(text)) <= KNOWN_PLACEHOLDERS, name
