@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.brain import Brain
-from bot.content.model import Intent, Locale, Region
+from bot.content.html import to_plain_text
+from bot.content.model import Intent, Locale, Region, Response
 from bot.content.render import render
 from bot.events import (
     Action,
     Button,
     ButtonPress,
     Command,
+    EndHandoff,
     Event,
+    Feedback,
     ForgetUser,
+    LeaveQueue,
     Location,
     NonText,
     Outcome,
@@ -45,6 +49,7 @@ COMMANDS: dict[str, str] = {
     "human": "talk to a peer supporter",
     "privacy": "what is kept and how to delete it",
     "forget": "delete everything about you",
+    "end": "end the chat with a peer supporter",
 }
 
 
@@ -62,9 +67,26 @@ class Engine:
     def handle(self, event: Event, session: Session) -> Outcome:
         return _Turn(self.brain, session, self.clock()).run(event)
 
-    def system_text(self, name: str, session: Session) -> str:
-        """A system response for adapters that speak on their own (e.g. no supporters in a terminal)."""
-        return _Turn(self.brain, session, self.clock()).text(name, session)[0]
+    def system_text(self, name: str, session: Session, extra: Mapping[str, str] | None = None) -> str:
+        """A system response for adapters that speak on their own (e.g. the supporters' desk)."""
+        return _Turn(self.brain, session, self.clock()).text(name, session, extra=extra)[0]
+
+    def label(self, name: str, session: Session) -> str:
+        """A button label from the content (`label_*` responses), in the person's language."""
+        return _Turn(self.brain, session, self.clock()).label(name)
+
+    def feedback_buttons(self, session: Session) -> tuple[Button, ...]:
+        """Helpful / not helpful, asked after a conversation with a supporter."""
+        turn = _Turn(self.brain, session, self.clock())
+        return (Button(turn.label("label_helpful"), "fb:y"), Button(turn.label("label_not_helpful"), "fb:n"))
+
+    def wait_buttons(self, session: Session) -> tuple[Button, ...]:
+        """Keep waiting / leave the queue, offered when nobody has claimed the conversation yet."""
+        turn = _Turn(self.brain, session, self.clock())
+        return (
+            Button(turn.label("label_keep_waiting"), "hw:stay"),
+            Button(turn.label("label_leave_queue"), "hw:leave"),
+        )
 
 
 class _Turn:
@@ -105,6 +127,8 @@ class _Turn:
             return self.on_place_text(text, reply_kind, result)
         if pending and pending.kind == "forget" and reply_kind in ("yes", "no"):
             return self.on_forget_answer(reply_kind == "yes")
+        if pending and pending.kind == "handoff" and reply_kind in ("yes", "no"):
+            return self.on_handoff_answer(reply_kind == "yes")
         if pending and pending.kind == "confirm" and pending.intent and reply_kind in ("yes", "no"):
             if reply_kind == "yes":
                 return self.answer(pending.intent, match=result)
@@ -128,6 +152,15 @@ class _Turn:
             return self.on_forget_answer(value == "yes")
         if kind == "r" and value in self.brain.content.regions:
             return self.set_region(value)
+        if kind == "h" and value in ("yes", "no") and pending and pending.kind == "handoff":
+            return self.on_handoff_answer(value == "yes")
+        if kind == "hw" and value == "stay":
+            return self.system("handoff_keep_waiting", keep_pending=True)
+        if kind == "hw" and value == "leave":
+            return Outcome((LeaveQueue(),), self.session)
+        if kind == "fb" and value in ("y", "n"):
+            text, session = self.text("feedback_thanks", replace(self.session, pending=None))
+            return Outcome((Feedback(value == "y"), Reply(text)), session)
         if kind in ("p", "ps", "pm"):
             return self.on_place_button(kind, value)
         return self.system("stale_button", buttons=self.topic_buttons(()))
@@ -152,7 +185,15 @@ class _Turn:
             session = replace(self.session, pending=Pending("forget"))
             buttons = (Button("Yes, delete everything", "f:yes"), Button("No, keep it", "f:no"))
             return self.system("forget_confirm", buttons=buttons, session=session)
+        if name == "end":
+            return Outcome((EndHandoff(),), replace(self.session, pending=None))
         return self.system("unknown_command", buttons=self.topic_buttons(()))
+
+    def on_handoff_answer(self, confirmed: bool) -> Outcome:
+        """After "what to expect": yes queues the person (the adapter says their place), no keeps the bot."""
+        if confirmed:
+            return Outcome((RequestHandoff(),), replace(self.session, pending=None), HUMAN_INTENT)
+        return self.system("handoff_declined", buttons=self.topic_buttons(()))
 
     def on_non_text(self, event: NonText) -> Outcome:
         return self.system("non_text", keep_pending=True)
@@ -174,9 +215,14 @@ class _Turn:
         )
         if intent.services and self.brain.directory.has_any(intent.services):
             buttons = (*buttons, Button(self.label("referral_find_button"), f"p:{intent_id}"))
-        actions: list[Action] = [Reply(text, buttons, crisis=intent.crisis)]
         if intent_id == HUMAN_INTENT:
-            actions.append(RequestHandoff())
+            # Say what to expect and ask first: a peer, not a clinician; anonymous; a wait.
+            buttons = (
+                Button(self.label("label_connect"), "h:yes"),
+                Button(self.label("label_not_now"), "h:no"),
+            )
+            session = replace(session, pending=Pending("handoff"))
+        actions: list[Action] = [Reply(text, buttons, crisis=intent.crisis)]
         return Outcome(tuple(actions), session, intent_id, match)
 
     def confirm(self, result: MatchResult) -> Outcome:
@@ -231,15 +277,27 @@ class _Turn:
         return Outcome((Reply(text, buttons),), base)
 
     def text(
-        self, response_id: str, session: Session, region: Region | None = None, suggestion: str = ""
+        self,
+        response_id: str,
+        session: Session,
+        region: Region | None = None,
+        suggestion: str = "",
+        extra: Mapping[str, str] | None = None,
     ) -> tuple[str, Session]:
         """Pick the next variant of a response and fill it for the person's region."""
-        response = (
+        response = self._response(response_id)
+        index, session = session.variant_after(response_id, len(response.variants))
+        values = {**(extra or {}), **({"suggestion": suggestion} if suggestion else {})}
+        return render(response.variants[index], region or self.region, values), session
+
+    def label(self, response_id: str) -> str:
+        """A short fixed text such as a button label: the first variant, as plain text."""
+        return to_plain_text(self._response(response_id).variants[0]).strip()
+
+    def _response(self, response_id: str) -> Response:
+        return (
             self.locale.responses.get(response_id) or self.brain.content.locale(None).responses[response_id]
         )
-        index, session = session.variant_after(response_id, len(response.variants))
-        extra = {"suggestion": suggestion} if suggestion else None
-        return render(response.variants[index], region or self.region, extra), session
 
     # -- buttons ------------------------------------------------------------------------
 
@@ -302,9 +360,6 @@ class _Turn:
         return None
 
     # -- referrals: the place a person sends is used for this answer and never kept ---------
-
-    def label(self, response_id: str) -> str:
-        return self.referral_texts()(response_id)
 
     def referral_texts(self) -> ReferralTexts:
         return ReferralTexts(self.locale, self.brain.content.locale(None), self.region)
@@ -375,4 +430,4 @@ class _Turn:
         """The first time a place is asked for or used, say it is used for this answer only."""
         if session.place_notice_shown:
             return text
-        return text + "\n\n" + self.label("referral_notice")
+        return text + "\n\n" + self.referral_texts()("referral_notice")

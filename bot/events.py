@@ -70,7 +70,24 @@ class Reply:
 
 @dataclass(frozen=True)
 class RequestHandoff:
-    """The person asked for a peer supporter."""
+    """The person confirmed they want a peer supporter: queue them (the adapter tells them their place)."""
+
+
+@dataclass(frozen=True)
+class EndHandoff:
+    """The person sent /end: close their conversation with a supporter, if there is one."""
+
+
+@dataclass(frozen=True)
+class LeaveQueue:
+    """The person chose to stop waiting for a supporter."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Anonymous feedback on a conversation with a supporter, counted and never linked to the person."""
+
+    helpful: bool
 
 
 @dataclass(frozen=True)
@@ -78,7 +95,7 @@ class ForgetUser:
     """Delete everything stored about the person."""
 
 
-Action = Reply | RequestHandoff | ForgetUser
+Action = Reply | RequestHandoff | EndHandoff | LeaveQueue | Feedback | ForgetUser
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 MAX_RECENT = 5
 
-PendingKind = Literal["confirm", "forget", "place"]
+PendingKind = Literal["confirm", "forget", "handoff", "place"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,11 @@ class Session:
         """Tolerant of missing or odd fields, so a store written by an older version still loads."""
         pending = None
         raw = data.get("pending")
-        if isinstance(raw, list) and len(raw) in (3, 4) and raw[0] in ("confirm", "forget", "place"):
+        if (
+            isinstance(raw, list)
+            and len(raw) in (3, 4)
+            and raw[0] in ("confirm", "forget", "handoff", "place")
+        ):
             offset = raw[3] if len(raw) == 4 and isinstance(raw[3], int) and raw[3] > 0 else 0
             pending = Pending(raw[0], raw[1], raw[2], offset)
         variants = tuple(

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from bot.content.html import check_html
 from bot.engine import Engine
-from bot.events import ButtonPress, Command, ForgetUser, NonText, Outcome, Reply, RequestHandoff, TextMessage
+from bot.events import (
+    ButtonPress,
+    Command,
+    EndHandoff,
+    Feedback,
+    ForgetUser,
+    LeaveQueue,
+    NonText,
+    Outcome,
+    Reply,
+    RequestHandoff,
+    TextMessage,
+)
 from bot.session import Pending, Session
 
 
@@ -127,14 +141,56 @@ def test_forget_can_be_cancelled(engine: Engine) -> None:
     assert not any(isinstance(a, ForgetUser) for a in kept.actions)
 
 
-def test_asking_for_a_person_requests_a_handoff(engine: Engine) -> None:
+def test_asking_for_a_person_says_what_to_expect_and_asks_to_confirm(engine: Engine) -> None:
     for event in (
         Command("human"),
         TextMessage("can i talk to a real person"),
         ButtonPress("i:talk_to_human"),
     ):
         outcome = engine.handle(event, Session())
-        assert any(isinstance(a, RequestHandoff) for a in outcome.actions), event
+        assert not any(isinstance(a, RequestHandoff) for a in outcome.actions), event
+        assert [b.data for b in outcome.replies[0].buttons] == ["h:yes", "h:no"]
+        assert outcome.session is not None and outcome.session.pending == Pending("handoff")
+
+
+@pytest.mark.parametrize("answer", [ButtonPress("h:yes"), TextMessage("yes please")])
+def test_confirming_the_handoff_queues_the_person(engine: Engine, answer: ButtonPress | TextMessage) -> None:
+    asked = engine.handle(Command("human"), Session())
+    assert asked.session is not None
+    outcome = engine.handle(answer, asked.session)
+    assert outcome.actions == (RequestHandoff(),)
+    assert outcome.session is not None and outcome.session.pending is None
+
+
+@pytest.mark.parametrize("answer", [ButtonPress("h:no"), TextMessage("no")])
+def test_declining_the_handoff_keeps_the_bot(engine: Engine, answer: ButtonPress | TextMessage) -> None:
+    asked = engine.handle(Command("human"), Session())
+    assert asked.session is not None
+    outcome = engine.handle(answer, asked.session)
+    assert not any(isinstance(a, RequestHandoff) for a in outcome.actions)
+    assert "/human" in outcome.replies[0].text
+
+
+def test_a_stale_handoff_yes_button_does_not_queue(engine: Engine) -> None:
+    outcome = engine.handle(ButtonPress("h:yes"), Session())
+    assert not any(isinstance(a, RequestHandoff) for a in outcome.actions)
+
+
+def test_end_command_asks_the_adapter_to_end_the_handoff(engine: Engine) -> None:
+    assert engine.handle(Command("end"), Session()).actions == (EndHandoff(),)
+
+
+@pytest.mark.parametrize(("data", "helpful"), [("fb:y", True), ("fb:n", False)])
+def test_feedback_buttons_are_counted_and_thanked(engine: Engine, data: str, helpful: bool) -> None:
+    outcome = engine.handle(ButtonPress(data), Session())
+    assert outcome.actions[0] == Feedback(helpful)
+    assert outcome.replies and "Thank you" in outcome.replies[0].text
+
+
+def test_leaving_the_queue_is_an_action_and_staying_is_answered(engine: Engine) -> None:
+    assert engine.handle(ButtonPress("hw:leave"), Session()).actions == (LeaveQueue(),)
+    stay = engine.handle(ButtonPress("hw:stay"), Session())
+    assert stay.replies and "line" in stay.replies[0].text
 
 
 def test_stale_and_forged_buttons_get_a_polite_answer(engine: Engine) -> None:

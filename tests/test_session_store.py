@@ -259,7 +259,7 @@ async def test_forget_removes_every_key_about_the_user(backend: Backend) -> None
 
 
 async def test_forget_covers_every_declared_key_kind(backend: Backend) -> None:
-    assert set(USER_KEY_KINDS) >= {"session", "flood", "handoff", "chat"}
+    assert set(USER_KEY_KINDS) >= {"session", "flood", "handoff", "blocked"}
     await backend.plant_every_kind(USER)
     await backend.store.forget(USER)
     for kind in USER_KEY_KINDS:

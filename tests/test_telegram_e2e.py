@@ -118,8 +118,10 @@ async def test_human_explains_supporters_and_says_none_are_connected(
 ) -> None:
     bot = await start_bot()
     await bot.tg.send_text(ALICE, "/human")
-    explanation, notice = await bot.texts(ALICE, 2)
+    (explanation,) = await bot.texts(ALICE, 1)
     assert explanation == bot.expected(Command("human"))
+    await bot.tg.send_text(ALICE, "yes")
+    _, notice = await bot.texts(ALICE, 2)
     assert "aren't connected" in notice
     assert crisis_line(brain) in notice and emergency(brain) in notice
 

@@ -22,7 +22,16 @@ REGION_PLACEHOLDERS: tuple[str, ...] = (
     "poison_line",
 )
 # Placeholders the engine fills itself in system responses.
-ENGINE_PLACEHOLDERS: tuple[str, ...] = ("suggestion", "time", "day", "distance", "value")
+ENGINE_PLACEHOLDERS: tuple[str, ...] = (
+    "suggestion",
+    "position",
+    "supporter",
+    "next_open",
+    "time",
+    "day",
+    "distance",
+    "value",
+)
 KNOWN_PLACEHOLDERS = frozenset(REGION_PLACEHOLDERS + ENGINE_PLACEHOLDERS)
 
 # Responses the engine sends outside of intents; every locale must have them.
@@ -45,6 +54,28 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "forget_cancelled",
     "unknown_command",
     "handoff_unavailable",
+    # The handoff to peer supporters (responses/<locale>/handoff.yml).
+    "handoff_declined",
+    "handoff_queued",
+    "handoff_already_waiting",
+    "handoff_joined",
+    "handoff_ended",
+    "handoff_ended_by_supporter",
+    "handoff_released",
+    "handoff_wait_notice",
+    "handoff_keep_waiting",
+    "handoff_left_queue",
+    "handoff_closed_hours",
+    "handoff_not_available",
+    "handoff_returned_idle",
+    "handoff_nothing_to_end",
+    "feedback_thanks",
+    "label_connect",
+    "label_not_now",
+    "label_keep_waiting",
+    "label_leave_queue",
+    "label_helpful",
+    "label_not_helpful",
 )
 SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more", "skip")
 

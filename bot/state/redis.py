@@ -4,8 +4,8 @@ Key schema (``user`` is a `UserKeys.key`, an HMAC of the Telegram id, never the 
 
     {prefix}:{<user>}:session   string  compact JSON of Session.to_dict()    EX ttl, refreshed by save
     {prefix}:{<user>}:flood     string  message count in the current window  EX window, set by first INCR
-    {prefix}:{<user>}:handoff   (reserved) the user's place in the supporter queue
-    {prefix}:{<user>}:chat      (reserved) the encrypted chat id used to relay a handoff
+    {prefix}:{<user>}:handoff   hash    the open handoff to peer supporters (see bot/handoff/queue.py)
+    {prefix}:{<user>}:blocked   string  set by a supporter's /block (see bot/handoff/queue.py)
 
 The user key sits in a hash tag (``{...}``), so all of one user's keys map to one Redis Cluster slot:
 `forget` is then a single multi-key DEL that works on a cluster too. Every key is built by `key_for` from
@@ -90,6 +90,11 @@ class RedisStore:
         )
         # from_pool: the client owns the pool, so close() releases it.
         return cls(Redis.from_pool(pool), ttl_seconds, prefix)
+
+    @property
+    def client(self) -> Redis:
+        """The connection pool's client, shared with the handoff queue and statistics."""
+        return self._redis
 
     def key(self, user: str, kind: UserKeyKind) -> str:
         """This store's key of one kind of data about a user."""

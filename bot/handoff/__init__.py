@@ -1,0 +1,1 @@
+"""Peer-supporter handoff: the queue, claiming, timers and the supporters' card (Telegram-free parts)."""

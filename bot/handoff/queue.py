@@ -1,0 +1,259 @@
+"""`HandoffQueue`: handoff records, the waiting queue and the claim, in Redis, shared by every bot process.
+
+Key schema (``user`` is a `UserKeys.key`; supporters are keyed the same way)::
+
+    {prefix}:{<user>}:handoff         hash     the `Handoff` record          EX ttl, refreshed on activity
+    {prefix}:{<user>}:blocked         string   "1": may not reach supporters  EX block ttl
+    {prefix}:hq:{queue}               zset     user -> rank (crisis first, then oldest)
+    {prefix}:hq:{active}              zset     user -> since, every open handoff (for sweeps and /mine)
+    {prefix}:hq:ticket:{<ticket>}     string   user, for the card's buttons   EX ttl
+    {prefix}:hq:topic:{<thread id>}   string   user, for messages in a topic  EX ttl
+    {prefix}:hq:alias:{<alias>}       string   user, for /unblock ALIAS        EX block ttl
+    {prefix}:hq:supporter:{<key>}     string   the supporter's display name   EX one year
+
+Every command touches one key (or one hash-tagged slot), so it works on Redis Cluster too; the claim is
+one Lua script on the record, atomic across any number of bot processes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.errors import StoreUnavailable
+from bot.handoff.record import Handoff
+from bot.state.redis import key_for
+
+SUPPORTER_NAME_TTL = 365 * 24 * 3600
+CRISIS_RANK_OFFSET = 1e12  # crisis ranks sort before every ordinary wait (Unix times are ~1.8e9)
+
+ClaimResult = Literal["claimed", "taken", "gone"]
+
+# KEYS[1] record; ARGV owner, owner_name, now. Returns {status, current owner name}.
+_CLAIM = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'gone', ''} end
+if state == 'claimed' then return {'taken', redis.call('HGET', KEYS[1], 'owner_name') or ''} end
+redis.call('HSET', KEYS[1], 'state', 'claimed', 'owner', ARGV[1], 'owner_name', ARGV[2],
+  'claimed_at', ARGV[3], 'last_supporter', '0', 'silence_alerted', '0', 'idle_reminded', '0')
+return {'claimed', ARGV[2]}
+"""
+# KEYS[1] record; ARGV ticket, then field/value pairs. Updates only the handoff this ticket names, so a
+# late write from an ended conversation cannot resurrect fields on a new one.
+_UPDATE = """
+if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+
+
+def _text(value: object) -> str:
+    """Redis replies are bytes (the client does not decode); tolerate str too."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise StoreUnavailable(f"the handoff queue (Redis) is unavailable: {type(exc).__name__}") from exc
+
+
+class HandoffQueue:
+    """Handoff records and indexes in Redis; raises `StoreUnavailable` when Redis can't be reached."""
+
+    def __init__(self, client: Redis, prefix: str, ttl_seconds: int, block_ttl_seconds: int) -> None:
+        self.redis = client
+        self.prefix = prefix
+        self.ttl = ttl_seconds
+        self.block_ttl = block_ttl_seconds
+        self._claim = client.register_script(_CLAIM)
+        self._update = client.register_script(_UPDATE)
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def record_key(self, user: str) -> str:
+        return key_for(self.prefix, user, "handoff")
+
+    def _global(self, name: str) -> str:
+        return f"{self.prefix}:hq:{{{name}}}"
+
+    def _lookup(self, kind: str, value: str) -> str:
+        return f"{self.prefix}:hq:{kind}:{{{value}}}"
+
+    # -- records ------------------------------------------------------------------------
+
+    @staticmethod
+    def new_ticket() -> str:
+        return secrets.token_hex(6)
+
+    async def get(self, user: str) -> Handoff | None:
+        with _store_errors():
+            raw = await self.redis.hgetall(self.record_key(user))
+        decoded = {_text(k): _text(v) for k, v in raw.items()}
+        return Handoff.from_hash(user, decoded) if decoded else None
+
+    async def open(self, record: Handoff) -> None:
+        """Store a new waiting handoff and queue it (crisis first)."""
+        key = self.record_key(record.user)
+        with _store_errors():
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.delete(key)
+                pipe.hset(key, mapping=record.to_hash())  # type: ignore[arg-type]
+                pipe.expire(key, self.ttl)
+                pipe.set(self._lookup("ticket", record.ticket), record.user, ex=self.ttl)
+                pipe.zadd(self._global("queue"), {record.user: self.rank(record)})
+                pipe.zadd(self._global("active"), {record.user: record.since})
+                await pipe.execute()
+
+    @staticmethod
+    def rank(record: Handoff) -> float:
+        return record.since - (CRISIS_RANK_OFFSET if record.crisis else 0.0)
+
+    async def update(self, record: Handoff, **fields: object) -> Handoff:
+        """Write some fields of this handoff (only if it is still the same ticket) and refresh its TTL."""
+        changed = record.with_changes(**fields)
+        flat: list[str] = [record.ticket]
+        encoded = changed.to_hash()
+        for name in fields:
+            flat += [name, encoded.get(name, "")]
+        key = self.record_key(record.user)
+        with _store_errors():
+            if await self._update(keys=[key], args=flat):
+                await self.redis.expire(key, self.ttl)
+        return changed
+
+    async def set_topic(self, record: Handoff, topic: int, card: int | None) -> Handoff:
+        """Point the handoff at a (new) forum topic and its card."""
+        changed = await self.update(record, topic=topic, card=card)
+        with _store_errors():
+            await self.redis.set(self._lookup("topic", str(topic)), record.user, ex=self.ttl)
+        return changed
+
+    async def claim(
+        self, record: Handoff, owner: str, owner_name: str, now: float
+    ) -> tuple[ClaimResult, str]:
+        """Atomically make `owner` the one supporter of a waiting handoff; else who has it."""
+        with _store_errors():
+            status, name = await self._claim(
+                keys=[self.record_key(record.user)], args=[owner, owner_name, repr(now)]
+            )
+            result: ClaimResult = (
+                "claimed" if _text(status) == "claimed" else ("taken" if _text(status) == "taken" else "gone")
+            )
+            if result == "claimed":
+                await self.redis.zrem(self._global("queue"), record.user)
+        return result, _text(name)
+
+    async def release(self, record: Handoff, now: float) -> Handoff:
+        """Back to the queue for another supporter, keeping its place by original wait (crisis first)."""
+        changed = await self.update(
+            record, state="waiting", owner="", owner_name="", claimed_at=0.0, alerts=0, wait_notified=False
+        )
+        with _store_errors():
+            await self.redis.zadd(self._global("queue"), {record.user: self.rank(changed)})
+        return changed
+
+    async def mark_crisis(self, record: Handoff) -> Handoff:
+        changed = await self.update(record, crisis=True)
+        if not changed.claimed:
+            with _store_errors():
+                await self.redis.zadd(self._global("queue"), {record.user: self.rank(changed)})
+        return changed
+
+    async def close(self, user: str, record: Handoff | None = None) -> None:
+        """Remove the handoff, its queue entry and lookups; the person's chat id goes with the record."""
+        record = record or await self.get(user)
+        with _store_errors():
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.delete(self.record_key(user))
+                pipe.zrem(self._global("queue"), user)
+                pipe.zrem(self._global("active"), user)
+                if record:
+                    pipe.delete(self._lookup("ticket", record.ticket))
+                    if record.topic is not None:
+                        pipe.delete(self._lookup("topic", str(record.topic)))
+                await pipe.execute()
+
+    # -- lookups ------------------------------------------------------------------------
+
+    async def by_ticket(self, ticket: str) -> Handoff | None:
+        with _store_errors():
+            user = await self.redis.get(self._lookup("ticket", ticket))
+        record = await self.get(_text(user)) if user else None
+        return record if record and record.ticket == ticket else None
+
+    async def by_topic(self, topic: int) -> Handoff | None:
+        with _store_errors():
+            user = await self.redis.get(self._lookup("topic", str(topic)))
+        record = await self.get(_text(user)) if user else None
+        return record if record and record.topic == topic else None
+
+    async def waiting(self) -> list[Handoff]:
+        """Waiting handoffs, crisis first then oldest; entries whose record expired are dropped."""
+        with _store_errors():
+            users = [_text(u) for u in await self.redis.zrange(self._global("queue"), 0, -1)]
+        found = [r for r in [await self.get(u) for u in users] if r and not r.claimed]
+        return found
+
+    async def position(self, user: str) -> int | None:
+        """1 for the front of the queue."""
+        with _store_errors():
+            rank = await self.redis.zrank(self._global("queue"), user)
+        return rank + 1 if isinstance(rank, int) else None
+
+    async def active(self) -> list[Handoff]:
+        """Every open handoff; users whose record has expired are cleaned out of the indexes."""
+        with _store_errors():
+            users = [_text(u) for u in await self.redis.zrange(self._global("active"), 0, -1)]
+        records: list[Handoff] = []
+        for user in users:
+            record = await self.get(user)
+            if record is None:
+                await self.close(user)
+            else:
+                records.append(record)
+        return records
+
+    # -- supporters and blocks ----------------------------------------------------------
+
+    async def supporter_name(self, supporter: str) -> str:
+        with _store_errors():
+            name = await self.redis.get(self._lookup("supporter", supporter))
+        return _text(name) if name else ""
+
+    async def set_supporter_name(self, supporter: str, name: str) -> None:
+        with _store_errors():
+            await self.redis.set(self._lookup("supporter", supporter), name, ex=SUPPORTER_NAME_TTL)
+
+    async def block(self, user: str, alias: str) -> None:
+        with _store_errors():
+            await self.redis.set(key_for(self.prefix, user, "blocked"), "1", ex=self.block_ttl)
+            await self.redis.set(self._lookup("alias", alias.lower()), user, ex=self.block_ttl)
+
+    async def unblock(self, alias: str) -> bool:
+        with _store_errors():
+            user = await self.redis.get(self._lookup("alias", alias.lower()))
+            if not user:
+                return False
+            await self.redis.delete(
+                key_for(self.prefix, _text(user), "blocked"), self._lookup("alias", alias.lower())
+            )
+        return True
+
+    async def is_blocked(self, user: str) -> bool:
+        with _store_errors():
+            return bool(await self.redis.exists(key_for(self.prefix, user, "blocked")))
+
+    async def try_lock(self, name: str, seconds: float) -> bool:
+        """A short lock so that only one process runs a periodic duty at a time."""
+        with _store_errors():
+            return bool(
+                await self.redis.set(self._lookup("lock", name), "1", nx=True, px=int(seconds * 1000))
+            )
