@@ -89,13 +89,14 @@ def cmd_intents(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     root = _content_root(args)
     try:
-        content = load_content(root)
+        brain = Brain.load(root)  # content and the services directory, validated together
     except ContentError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         errors = sum(1 for p in exc.problems if p.severity == "error")
         print(f"{errors} error(s): the content was not loaded", file=sys.stderr)
         return 1
+    content = brain.content
     findings = quality_findings(content) if args.strict else []
     for finding in findings:
         print(finding)
@@ -103,6 +104,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     examples = sum(len(i.examples) for loc in content.locales.values() for i in loc.intents.values())
     print(
         f"ok: {intents} intents, {examples} examples, {len(content.regions)} regions, "
+        f"{len(brain.directory.services)} services, "
         f"locales {', '.join(sorted(content.locales))}, version {content.version}"
         + (f"; {len(findings)} finding(s)" if args.strict else "")
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from bot.brain import Brain
+from bot.content.html import to_plain_text
 from bot.content.model import Intent, Locale, Region, Response
 from bot.content.render import render
 from bot.events import (
@@ -18,6 +20,7 @@ from bot.events import (
     Feedback,
     ForgetUser,
     LeaveQueue,
+    Location,
     NonText,
     Outcome,
     Reply,
@@ -27,6 +30,8 @@ from bot.events import (
 from bot.nlu.language import locale_from_argument, locale_markers, written_in
 from bot.nlu.matcher import MatchResult
 from bot.nlu.normalise import basic_normalise
+from bot.referrals.card import PAGE_SIZE, ReferralTexts, results_html
+from bot.referrals.search import Found, at_place, knows_place, near_location
 from bot.session import Pending, Session
 
 HUMAN_INTENT = "talk_to_human"
@@ -53,23 +58,24 @@ COMMANDS: dict[str, str] = {
 class Engine:
     """Turns one event and the session into an `Outcome`; never touches Telegram or Redis."""
 
-    def __init__(self, brain: Brain) -> None:
+    def __init__(self, brain: Brain, clock: Callable[[], datetime] | None = None) -> None:
         self.brain = brain
+        self.clock = clock or (lambda: datetime.now(UTC))  # passed in so tests fix "open now"
 
     def reload(self, brain: Brain) -> None:
         """Swap content atomically: a message in flight keeps the Brain it started with."""
         self.brain = brain
 
     def handle(self, event: Event, session: Session) -> Outcome:
-        return _Turn(self.brain, session).run(event)
+        return _Turn(self.brain, session, self.clock()).run(event)
 
     def system_text(self, name: str, session: Session, extra: Mapping[str, str] | None = None) -> str:
         """A system response for adapters that speak on their own (e.g. the supporters' desk)."""
-        return _Turn(self.brain, session).text(name, session, extra=extra)[0]
+        return _Turn(self.brain, session, self.clock()).text(name, session, extra=extra)[0]
 
     def feedback_buttons(self, session: Session) -> tuple[Button, ...]:
         """Helpful / not helpful, asked after a conversation with a supporter."""
-        turn = _Turn(self.brain, session)
+        turn = _Turn(self.brain, session, self.clock())
         return (
             Button(turn.locale.label("feedback_helpful"), "fb:y"),
             Button(turn.locale.label("feedback_not_helpful"), "fb:n"),
@@ -77,7 +83,7 @@ class Engine:
 
     def wait_buttons(self, session: Session) -> tuple[Button, ...]:
         """Keep waiting / leave the queue, offered when nobody has claimed the conversation yet."""
-        turn = _Turn(self.brain, session)
+        turn = _Turn(self.brain, session, self.clock())
         return (
             Button(turn.locale.label("handoff_keep_waiting"), "hw:stay"),
             Button(turn.locale.label("handoff_leave_queue"), "hw:leave"),
@@ -87,9 +93,10 @@ class Engine:
 class _Turn:
     """One event's worth of decisions, with the Brain and locale fixed for its whole life."""
 
-    def __init__(self, brain: Brain, session: Session) -> None:
+    def __init__(self, brain: Brain, session: Session, now: datetime) -> None:
         self.brain = brain
         self.session = session
+        self.now = now
         self.locale: Locale = brain.content.locale(session.locale)
         self.region: Region = brain.content.region(session.region).in_locale(self.locale.code)
 
@@ -102,6 +109,8 @@ class _Turn:
             return self.on_button(event.data)
         if isinstance(event, Command):
             return self.on_command(event.name.lower(), event.args.strip())
+        if isinstance(event, Location):
+            return self.on_location(event)
         return self.on_non_text(event)
 
     def on_text(self, text: str, may_switch: bool = True) -> Outcome:
@@ -113,12 +122,15 @@ class _Turn:
         other = self.other_language(text, result) if may_switch else None
         if other:
             # Crisis in another language, or clearly written in it: answer (and carry on) in that one.
-            return _Turn(self.brain, replace(self.session, locale=other)).on_text(text, may_switch=False)
+            turn = _Turn(self.brain, replace(self.session, locale=other), self.now)
+            return turn.on_text(text, may_switch=False)
         words = basic_normalise(text)
         if not words:
             return self.system("empty", keep_pending=True)
         pending = self.session.pending
         reply_kind = self._short_reply(words)
+        if pending and pending.kind == "place":
+            return self.on_place_text(text, reply_kind, result)
         if pending and pending.kind == "forget" and reply_kind in ("yes", "no"):
             return self.on_forget_answer(reply_kind == "yes")
         if pending and pending.kind == "handoff" and reply_kind in ("yes", "no"):
@@ -157,6 +169,8 @@ class _Turn:
             return Outcome((Feedback(value == "y"), Reply(text)), session)
         if kind == "l" and value in self.brain.content.locales:
             return self.set_language(value)
+        if kind in ("p", "ps", "pm"):
+            return self.on_place_button(kind, value)
         return self.system("stale_button", buttons=self.topic_buttons(()))
 
     def on_command(self, name: str, args: str) -> Outcome:
@@ -215,6 +229,8 @@ class _Turn:
         buttons = tuple(
             Button(f.label, f"i:{f.intent}") for f in intent.follow_ups if f.intent in self.locale.intents
         )
+        if intent.services and self.brain.directory.has_any(intent.services):
+            buttons = (*buttons, Button(self.short_text("referral_find_button"), f"p:{intent_id}"))
         if intent_id == HUMAN_INTENT:
             # Say what to expect and ask first: a peer, not a clinician; anonymous; a wait.
             buttons = (
@@ -267,7 +283,7 @@ class _Turn:
 
     def set_language(self, code: str) -> Outcome:
         """Switch the session's language; the confirmation is already in the new one."""
-        return _Turn(self.brain, replace(self.session, locale=code)).system("language_set")
+        return _Turn(self.brain, replace(self.session, locale=code), self.now).system("language_set")
 
     def other_language(self, text: str, result: MatchResult) -> str | None:
         """A crisis in another locale's words wins; otherwise switch only when the text is clearly in it."""
@@ -308,6 +324,10 @@ class _Turn:
         index, session = session.variant_after(response_id, len(response.variants))
         values = {**(extra or {}), **({"suggestion": suggestion} if suggestion else {})}
         return render(response.variants[index], region or self.region, values), session
+
+    def short_text(self, response_id: str) -> str:
+        """A one-line response used as a button label (its first variant, as plain text)."""
+        return to_plain_text(self._response(response_id).variants[0]).strip()
 
     def _response(self, response_id: str) -> Response:
         return (
@@ -380,3 +400,76 @@ class _Turn:
             if words in phrases:
                 return kind
         return None
+
+    # -- referrals: the place a person sends is used for this answer and never kept ---------
+
+    def referral_texts(self) -> ReferralTexts:
+        return ReferralTexts(self.locale, self.brain.content.locale(None), self.region)
+
+    def on_place_button(self, kind: str, value: str) -> Outcome:
+        """p:INTENT asks where; pm:INTENT:OFFSET asks again for the next page; ps skips."""
+        if kind == "ps":
+            return self.place_skipped()
+        intent_id, _, offset = value.partition(":")
+        intent = self.locale.intents.get(intent_id)
+        if intent is None or not intent.services or not self.brain.directory.has_any(intent.services):
+            return self.system("stale_button", buttons=self.topic_buttons(()))
+        page = int(offset) if kind == "pm" and offset.isdigit() else 0
+        session = replace(self.session, pending=Pending("place", intent_id, offset=page))
+        text, session = self.text("referral_ask_again" if page else "referral_ask", session)
+        text = self.with_notice(text, session)
+        session = replace(session, place_notice_shown=True)
+        return Outcome((Reply(text, (Button(self.short_text("referral_skip_button"), "ps"),)),), session)
+
+    def on_place_text(self, text: str, reply_kind: str | None, result: MatchResult) -> Outcome:
+        """The answer to "where?": skip words skip, a known place is searched, a clear question answered."""
+        if reply_kind in ("no", "skip"):
+            return self.place_skipped()
+        directory = self.brain.directory
+        if not knows_place(directory, text):
+            if result.intent and result.confident:
+                return self.answer(result.intent, match=result)
+            if reply_kind in ("yes", "more"):
+                return self.system("referral_ask_again", keep_pending=True)
+        return self.place_answer(at_place(directory, self.wanted_kinds(), text), result)
+
+    def on_location(self, event: Location) -> Outcome:
+        found = near_location(self.brain.directory, self.wanted_kinds(), event.latitude, event.longitude)
+        return self.place_answer(found, None)
+
+    def wanted_kinds(self) -> frozenset[str]:
+        """The kinds asked about: the pending question's intent, else the last topic, else any kind."""
+        pending = self.session.pending
+        intent_id = pending.intent if pending and pending.kind == "place" else self.session.last_intent
+        intent = self.locale.intents.get(intent_id) if intent_id else None
+        return frozenset(intent.services) if intent else frozenset()
+
+    def place_answer(self, found: list[Found], match: MatchResult | None) -> Outcome:
+        """The best three from where the last page ended, with "More" when there are further ones."""
+        pending = self.session.pending
+        place_pending = pending if pending and pending.kind == "place" else None
+        offset = place_pending.offset if place_pending else 0
+        session = replace(self.session, pending=None)
+        page = found[offset : offset + PAGE_SIZE]
+        buttons: tuple[Button, ...] = ()
+        if not found:
+            text, session = self.text("referral_none", session)
+        elif not page:
+            text, session = self.text("referral_end", session)
+        else:
+            text = results_html(page, self.referral_texts(), self.now, self.wanted_kinds())
+            if len(found) > offset + PAGE_SIZE and place_pending and place_pending.intent:
+                more = f"pm:{place_pending.intent}:{offset + PAGE_SIZE}"
+                buttons = (Button(self.short_text("referral_more_button"), more),)
+        text = self.with_notice(text, session)
+        session = replace(session, place_notice_shown=True)
+        return Outcome((Reply(text, buttons),), session, None, match)
+
+    def place_skipped(self) -> Outcome:
+        return self.system("referral_skipped")
+
+    def with_notice(self, text: str, session: Session) -> str:
+        """The first time a place is asked for or used, say it is used for this answer only."""
+        if session.place_notice_shown:
+            return text
+        return text + "\n\n" + self.referral_texts()("referral_notice")

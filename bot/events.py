@@ -37,7 +37,18 @@ class NonText:
     kind: str
 
 
-Event = TextMessage | ButtonPress | Command | NonText
+@dataclass(frozen=True)
+class Location:
+    """A location the person shared; used for one answer and never stored or logged."""
+
+    latitude: float
+    longitude: float
+
+    def __repr__(self) -> str:
+        return "Location(<not shown>)"  # so a traceback or debug print cannot leak where someone is
+
+
+Event = TextMessage | ButtonPress | Command | NonText | Location
 
 
 @dataclass(frozen=True)

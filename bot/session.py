@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 MAX_RECENT = 5
 
-PendingKind = Literal["confirm", "forget", "handoff"]
+PendingKind = Literal["confirm", "forget", "handoff", "place"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Pending:
     kind: PendingKind
     intent: str | None = None
     alternative: str | None = None
+    offset: int = 0  # "place": how many services were already shown; the place itself is never kept
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Session:
     pending: Pending | None = None
     fallbacks: int = 0
     last_variants: tuple[tuple[str, int], ...] = field(default=())
+    place_notice_shown: bool = False  # told once that a place sent is used for one answer only
 
     @property
     def last_intent(self) -> str | None:
@@ -56,6 +58,10 @@ class Session:
         }
         if self.pending:
             data["pending"] = [self.pending.kind, self.pending.intent, self.pending.alternative]
+            if self.pending.offset:
+                data["pending"].append(self.pending.offset)
+        if self.place_notice_shown:
+            data["place_notice"] = True
         return data
 
     @classmethod
@@ -63,8 +69,13 @@ class Session:
         """Tolerant of missing or odd fields, so a store written by an older version still loads."""
         pending = None
         raw = data.get("pending")
-        if isinstance(raw, list) and len(raw) == 3 and raw[0] in ("confirm", "forget", "handoff"):
-            pending = Pending(raw[0], raw[1], raw[2])
+        if (
+            isinstance(raw, list)
+            and len(raw) in (3, 4)
+            and raw[0] in ("confirm", "forget", "handoff", "place")
+        ):
+            offset = raw[3] if len(raw) == 4 and isinstance(raw[3], int) and raw[3] > 0 else 0
+            pending = Pending(raw[0], raw[1], raw[2], offset)
         variants = tuple(
             (str(v[0]), int(v[1]))
             for v in data.get("variants", [])
@@ -77,4 +88,5 @@ class Session:
             pending=pending,
             fallbacks=int(data.get("fallbacks", 0) or 0),
             last_variants=variants,
+            place_notice_shown=data.get("place_notice") is True,
         )

@@ -21,7 +21,7 @@ from bot.brain import Brain
 from bot.config import VARIABLES
 from bot.content.html import escape
 from bot.engine import COMMANDS
-from bot.events import ButtonPress, Command, NonText, TextMessage
+from bot.events import ButtonPress, Command, Location, NonText, TextMessage
 from bot.session import Pending, Session
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import (
@@ -163,7 +163,7 @@ async def test_free_text_is_answered_in_html_with_an_inline_keyboard(start_bot: 
     assert answer.params["text"] == bot.expected(TextMessage("where can i get narcan"))
     assert answer.params["parse_mode"] == "HTML"
     assert "<b>" in answer.params["text"]
-    assert button_data(answer) and all(data.startswith("i:") for data in button_data(answer))
+    assert button_data(answer) and all(data.startswith(("i:", "p:")) for data in button_data(answer))
     assert answer.result["entities"]  # Telegram parsed the HTML
 
 
@@ -252,17 +252,18 @@ async def test_crisis_is_answered_when_redis_is_down_and_the_outage_logged_once(
 # ----------------------------------------------------------------------------- what the bot can't read
 
 
-async def test_stickers_photos_voice_and_locations_get_a_text_only_reply(start_bot: StartBot) -> None:
+async def test_stickers_photos_and_voice_get_a_text_only_reply_and_a_location_is_searched(
+    start_bot: StartBot,
+) -> None:
     bot = await start_bot()
     await bot.tg.send_sticker(ALICE)
     await bot.tg.send_photo(ALICE)
     await bot.tg.send_voice(ALICE)
-    await bot.tg.send_location(ALICE)
+    await bot.tg.send_location(ALICE, latitude=52.52, longitude=13.405)  # no listed service near there
     texts = await bot.texts(ALICE, 4)
     talk = bot.simulate()
-    assert texts == [
-        text for kind in ("sticker", "photo", "voice", "location") for text in talk(NonText(kind))
-    ]
+    expected = [text for kind in ("sticker", "photo", "voice") for text in talk(NonText(kind))]
+    assert texts == [*expected, *talk(Location(52.52, 13.405))]
 
 
 async def test_photo_caption_is_read_like_a_message(start_bot: StartBot) -> None:

@@ -13,6 +13,7 @@ from bot.content.model import (
 )
 from bot.errors import ContentProblem
 from bot.nlu.normalise import Normaliser
+from bot.referrals.card import REFERRAL_RESPONSES
 
 
 def duplicate_examples(
@@ -51,6 +52,7 @@ def quality_findings(content: Content) -> list[ContentProblem]:
 
     for locale in content.locales.values():
         used = {intent.response for intent in locale.intents.values()} | set(SYSTEM_RESPONSES)
+        used |= set(REFERRAL_RESPONSES)
         for intent in locale.intents.values():
             if len(intent.examples) < MIN_EXAMPLES:
                 warn(

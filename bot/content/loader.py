@@ -29,12 +29,13 @@ from bot.content.translations import locale_problems
 from bot.content.yamlfile import LineDict, LineList, read_yaml
 from bot.errors import ContentError, ContentProblem
 from bot.nlu.normalise import basic_normalise
+from bot.referrals.model import SERVICE_KINDS
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 INTENT_KEYS = {
     "id", "title", "response", "examples", "keywords", "patterns", "guards", "urgent",
-    "crisis", "priority", "follow_ups",
+    "crisis", "priority", "follow_ups", "services",
 }  # fmt: skip
 DEFAULT_LOCALE = "en"
 
@@ -227,6 +228,15 @@ class _Reader:
                 f"intent '{intent_id}': guards and urgent only apply to crisis intents",
                 "remove them or set 'crisis: true'",
             )
+        services, _ = self.strings(file, raw, "services")
+        for kind in services:
+            if kind not in SERVICE_KINDS:
+                self.problem(
+                    file,
+                    raw.line_of("services"),
+                    f"intent '{intent_id}': unknown service kind '{kind}'",
+                    "known kinds: " + ", ".join(SERVICE_KINDS),
+                )
         return Intent(
             id=intent_id,
             title=title.strip(),
@@ -242,6 +252,7 @@ class _Reader:
             crisis=crisis,
             priority=priority,
             follow_ups=self.follow_ups(file, intent_id, raw),
+            services=tuple(k for k in services if k in SERVICE_KINDS),
             key_lines=frozen_map(raw.key_lines),
         )
 
@@ -478,7 +489,9 @@ class _Reader:
         result: dict[str, frozenset[str]] = {}
         for kind in raw:
             if kind not in SHORT_REPLY_KINDS:
-                self.problem(file, raw.line_of(kind), f"unknown reply kind '{kind}'", "use yes, no or more")
+                self.problem(
+                    file, raw.line_of(kind), f"unknown reply kind '{kind}'", "use yes, no, more or skip"
+                )
                 continue
             words, _ = self.strings(file, raw, kind)
             result[kind] = frozenset(basic_normalise(w) for w in words)
@@ -655,7 +668,9 @@ def load_content(root: Path | None = None) -> Content:
         for code, table in intents.items()
     }
     files = [
-        p for folder in ("intents", "responses", "resources") for p in sorted((root / folder).rglob("*.y*ml"))
+        p
+        for folder in ("intents", "responses", "resources", "services")
+        for p in sorted((root / folder).rglob("*.y*ml"))
     ]
     default_locale = DEFAULT_LOCALE if DEFAULT_LOCALE in locales else sorted(locales)[0]
     return Content(

@@ -22,7 +22,16 @@ REGION_PLACEHOLDERS: tuple[str, ...] = (
     "poison_line",
 )
 # Placeholders the engine fills itself in system responses.
-ENGINE_PLACEHOLDERS: tuple[str, ...] = ("suggestion", "position", "supporter", "next_open")
+ENGINE_PLACEHOLDERS: tuple[str, ...] = (
+    "suggestion",
+    "position",
+    "supporter",
+    "next_open",
+    "time",
+    "day",
+    "distance",
+    "value",
+)
 KNOWN_PLACEHOLDERS = frozenset(REGION_PLACEHOLDERS + ENGINE_PLACEHOLDERS)
 
 # Responses the engine sends outside of intents; every locale must have them.
@@ -79,7 +88,7 @@ LABELS: tuple[str, ...] = (
     "feedback_helpful",
     "feedback_not_helpful",
 )
-SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more")
+SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more", "skip")
 
 PHONE_FRIENDLY_CHARS = 900
 MIN_EXAMPLES = 12
@@ -121,6 +130,7 @@ class Intent:
     crisis: bool = False
     priority: int = 0
     follow_ups: tuple[FollowUp, ...] = ()
+    services: tuple[str, ...] = ()  # kinds of local service this intent can refer to
     example_lines: tuple[int, ...] = ()
     key_lines: Mapping[str, int] = field(default_factory=dict)
 

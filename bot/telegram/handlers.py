@@ -2,7 +2,8 @@
 
 Private chats only: a group (other than the supporters' chat) gets a short "private chats only" reply.
 Commands become `Command`, text `TextMessage`, button presses `ButtonPress` (validated, always answered),
-anything else `NonText`; edited messages are only checked for crisis and otherwise get a short reply.
+a shared location `Location` (used for one answer, never stored), anything else `NonText`; edited messages
+are only checked for crisis and otherwise get a short reply.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.engine import COMMANDS
-from bot.events import ButtonPress, Command, NonText, TextMessage
+from bot.events import ButtonPress, Command, Location, NonText, TextMessage
 from bot.telegram.dialogue import Dialogue, Person
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -111,6 +112,13 @@ class Handlers:
         event = NonText(non_text_kind(message))
         await self.dialogue.handle(context.bot, person, event, "non_text", message_id=message.message_id)
 
+    async def on_location(self, update: Update, context: Context) -> None:
+        message, person = update.effective_message, _person(update)
+        if message is None or person is None or message.location is None:
+            return
+        event = Location(message.location.latitude, message.location.longitude)
+        await self.dialogue.handle(context.bot, person, event, "location")
+
     async def on_edited(self, update: Update, context: Context) -> None:
         message, person = update.edited_message, _person(update)
         if message is None or person is None:
@@ -161,6 +169,7 @@ def register_handlers(app: AnyApplication, dialogue: Dialogue, supporters_chat_i
             CommandHandler(list(COMMANDS), handlers.on_command, filters=private),
             MessageHandler(private & filters.COMMAND, handlers.on_command),
             MessageHandler(private & (filters.TEXT | filters.CAPTION), handlers.on_text),
+            MessageHandler(private & filters.LOCATION, handlers.on_location),
             MessageHandler(private & ~filters.StatusUpdate.ALL, handlers.on_non_text),
             MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, handlers.on_edited),
             CallbackQueryHandler(handlers.on_button),

@@ -1,0 +1,1 @@
+"""Local services: the admins' directory, its validation, search by place or location, and opening hours."""
