@@ -86,7 +86,7 @@ def cmd_intents(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     root = _content_root(args)
     try:
-        content = load_content(root)
+        content = Brain.load(root).content
     except ContentError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

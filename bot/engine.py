@@ -23,10 +23,12 @@ from bot.events import (
 from bot.nlu.matcher import MatchResult
 from bot.nlu.normalise import basic_normalise
 from bot.session import Pending, Session
+from bot.substances.advice import compose
 
 HUMAN_INTENT = "talk_to_human"
 HELP_INTENT = "bot_help"
 PRIVACY_INTENT = "privacy"
+MIXING_INTENT = "mixing_substances"
 # Small talk is never offered as a "did you mean" topic.
 NOT_SUGGESTED = frozenset({"greeting", "thanks", "goodbye"})
 SUGGESTION_FLOOR = 35.0
@@ -90,6 +92,9 @@ class _Turn:
         words = basic_normalise(text)
         if not words:
             return self.system("empty", keep_pending=True)
+        mixing = self.mixing(text, result)
+        if mixing is not None:
+            return mixing
         pending = self.session.pending
         reply_kind = self._short_reply(words)
         if pending and pending.kind == "forget" and reply_kind in ("yes", "no"):
@@ -198,6 +203,24 @@ class _Turn:
         text, session = self.text(name, session)
         return Outcome((Reply(text, buttons),), session, None, result)
 
+    def mixing(self, text: str, result: MatchResult) -> Outcome | None:
+        """Two or more known substances taken together: each combination, most dangerous first."""
+        advisor = self.brain.mixing
+        advice = advisor.advise(text) if advisor else None
+        if advisor is None or advice is None:
+            return None
+        session = self.session.after_intent(MIXING_INTENT)
+
+        def say(response_id: str, substances: str) -> str:
+            nonlocal session
+            piece, session = self.text(response_id, session, substances=substances)
+            return piece
+
+        text = compose(advisor, advice, self.locale.code, say)
+        topic = self.locale.intents.get(MIXING_INTENT)
+        buttons = (self.human_button(), *([Button(topic.title, f"i:{MIXING_INTENT}")] if topic else []))
+        return Outcome((Reply(text, buttons),), session, MIXING_INTENT, result)
+
     def set_region(self, code: str) -> Outcome:
         session = replace(self.session, region=code)
         region = self.brain.content.region(code)
@@ -216,14 +239,19 @@ class _Turn:
         return Outcome((Reply(text, buttons),), base)
 
     def text(
-        self, response_id: str, session: Session, region: Region | None = None, suggestion: str = ""
+        self,
+        response_id: str,
+        session: Session,
+        region: Region | None = None,
+        suggestion: str = "",
+        substances: str = "",
     ) -> tuple[str, Session]:
         """Pick the next variant of a response and fill it for the person's region."""
         response = (
             self.locale.responses.get(response_id) or self.brain.content.locale(None).responses[response_id]
         )
         index, session = session.variant_after(response_id, len(response.variants))
-        extra = {"suggestion": suggestion} if suggestion else None
+        extra = {k: v for k, v in (("suggestion", suggestion), ("substances", substances)) if v} or None
         return render(response.variants[index], region or self.region, extra), session
 
     # -- buttons ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from bot.content.checks import duplicate_examples
 from bot.content.html import check_html
 from bot.content.model import (
     KNOWN_PLACEHOLDERS,
+    MIXING_RESPONSES,
     REGION_PLACEHOLDERS,
     SHORT_REPLY_KINDS,
     SYSTEM_RESPONSES,
@@ -546,11 +547,15 @@ class _Reader:
                         "responses/" + locale,
                         None,
                         f"system response '{name}' is missing",
-                        f"add '{name}:' to responses/{locale}/system.yml",
+                        f"add '{name}:' to responses/{locale}/{_system_file(name)}",
                     )
         for locale in responses:
             if locale not in intents:
                 self.problem("responses/" + locale, None, f"responses for locale '{locale}' have no intents")
+
+
+def _system_file(response_id: str) -> str:
+    return "mixing.yml" if response_id in MIXING_RESPONSES else "system.yml"
 
 
 def content_version(root: Path, files: list[Path]) -> str:
@@ -590,7 +595,9 @@ def load_content(root: Path | None = None) -> Content:
         for code, table in intents.items()
     }
     files = [
-        p for folder in ("intents", "responses", "resources") for p in sorted((root / folder).rglob("*.y*ml"))
+        p
+        for folder in ("intents", "responses", "resources", "substances")
+        for p in sorted((root / folder).rglob("*.y*ml"))
     ]
     default_locale = DEFAULT_LOCALE if DEFAULT_LOCALE in locales else sorted(locales)[0]
     return Content(

@@ -22,9 +22,17 @@ REGION_PLACEHOLDERS: tuple[str, ...] = (
     "poison_line",
 )
 # Placeholders the engine fills itself in system responses.
-ENGINE_PLACEHOLDERS: tuple[str, ...] = ("suggestion",)
+ENGINE_PLACEHOLDERS: tuple[str, ...] = ("suggestion", "substances")
 KNOWN_PLACEHOLDERS = frozenset(REGION_PLACEHOLDERS + ENGINE_PLACEHOLDERS)
 
+# The frame around specific answers about mixing substances (the notes come from substances/).
+MIXING_RESPONSES: tuple[str, ...] = (
+    "mixing_specific",
+    "mixing_unknown_pair",
+    "mixing_more",
+    "mixing_depressants",
+    "mixing_general",
+)
 # Responses the engine sends outside of intents; every locale must have them.
 SYSTEM_RESPONSES: tuple[str, ...] = (
     "welcome",
@@ -45,6 +53,7 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "forget_cancelled",
     "unknown_command",
     "handoff_unavailable",
+    *MIXING_RESPONSES,
 )
 SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more")
 

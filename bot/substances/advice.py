@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import combinations
 
 from bot.content.html import escape
 from bot.substances.model import MixingAdvice, MixingGuide, PairAdvice, Substance
 from bot.substances.recogniser import Recogniser, about_taking_together
 
-# Four substances make six pairs: still one readable Telegram message.
-MAX_SUBSTANCES = 4
+# Five substances make ten pairs; what does not fit one message is named in "mixing_more".
+MAX_SUBSTANCES = 5
+# Telegram's limit is 4,096 characters; counting the HTML tags too leaves a margin.
+REPLY_LIMIT = 4000
+# Room kept for the "I also have notes on ..." line when some combinations do not fit.
+MORE_ALLOWANCE = 300
+Say = Callable[[str, str], str]
 
 
 class MixingAdvisor:
@@ -42,7 +48,7 @@ class MixingAdvisor:
         """'<b>Xanax + methadone: Dangerous</b>' and the note, as Telegram HTML."""
         assert pair.combination is not None
         label = self.guide.label(pair.combination.risk, locale)
-        title = f"{pair_name(pair, locale)}: {label}"
+        title = f"{_capitalised(pair_name(pair, locale))}: {label}"
         return f"<b>{escape(title)}</b>\n{escape(pair.combination.note(locale))}"
 
 
@@ -50,5 +56,35 @@ def pair_name(pair: PairAdvice, locale: str | None) -> str:
     return f"{_name(pair.first, locale)} + {_name(pair.second, locale)}"
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _name(substance: Substance, locale: str | None) -> str:
     return substance.name(locale)
+
+
+def compose(advisor: MixingAdvisor, advice: MixingAdvice, locale: str | None, say: Say) -> str:
+    """The whole reply: intro, each known combination, the ones I can't speak to, then general advice.
+
+    `say(response_id, substances)` renders one of the mixing system responses in the person's language.
+    """
+    closing = [say("mixing_depressants", "")] if advice.depressants else []
+    closing.append(say("mixing_general", ""))
+    unknown = _capitalised(", ".join(pair_name(p, locale) for p in advice.unknown))
+    middle = [say("mixing_unknown_pair", unknown)] if unknown else []
+    if not advice.known:
+        return "\n\n".join(middle + closing)
+    parts = [say("mixing_specific", "")]
+    budget = REPLY_LIMIT - sum(len(p) + 2 for p in parts + middle + closing) - MORE_ALLOWANCE
+    left_out: list[str] = []
+    for pair in advice.known:
+        block = advisor.pair_block(pair, locale)
+        if len(block) + 2 <= budget:
+            parts.append(block)
+            budget -= len(block) + 2
+        else:
+            left_out.append(pair_name(pair, locale))
+    if left_out:
+        parts.append(say("mixing_more", ", ".join(left_out)))
+    return "\n\n".join(parts + middle + closing)
