@@ -86,13 +86,14 @@ def cmd_intents(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     root = _content_root(args)
     try:
-        content = Brain.load(root).content
+        brain = Brain.load(root)
     except ContentError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         errors = sum(1 for p in exc.problems if p.severity == "error")
         print(f"{errors} error(s): the content was not loaded", file=sys.stderr)
         return 1
+    content = brain.content
     findings = quality_findings(content) if args.strict else []
     for finding in findings:
         print(finding)
@@ -101,6 +102,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(
         f"ok: {intents} intents, {examples} examples, {len(content.regions)} regions, "
         f"locales {', '.join(sorted(content.locales))}, version {content.version}"
+        + (f"; {brain.mixing.describe()}" if brain.mixing else "")
         + (f"; {len(findings)} finding(s)" if args.strict else "")
     )
     return 1 if findings else 0

@@ -25,6 +25,14 @@ class MixingAdvisor:
         self.guide = guide
         self.recogniser = Recogniser(guide.lexicon)
 
+    def describe(self) -> str:
+        """A one-line count for `peerline validate`."""
+        lexicon = self.guide.lexicon
+        return (
+            f"{len(lexicon.substances)} substances ({len(lexicon.aliases)} names), "
+            f"{len(self.guide.combinations)} combinations"
+        )
+
     def advise(self, text: str) -> MixingAdvice | None:
         """None unless the message names two or more known substances taken together."""
         ids = self.recogniser.substances(text)[:MAX_SUBSTANCES]
