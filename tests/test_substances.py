@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.brain import Brain
 from bot.cli import main
@@ -239,3 +242,20 @@ def test_validate_reports_substance_and_intent_problems_in_one_run(
     err = capsys.readouterr().err
     assert "substances/combinations.yml:" in err and "unknown risk level 'deadly'" in err
     assert "intents/en/main.yml:" in err and "unknown response 'nowhere'" in err
+
+
+@functools.cache
+def _shipped_advisor() -> MixingAdvisor:
+    guide, problems = load_guide(ROOT)
+    assert guide is not None, problems
+    return MixingAdvisor(guide)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_known_substances_or_none(text: str) -> None:
+    advisor = _shipped_advisor()
+    found = advisor.recogniser.substances(text)
+    assert all(s in advisor.guide.lexicon.substances for s in found)
+    advice = advisor.advise(text)
+    assert advice is None or len(advice.substances) >= 2
