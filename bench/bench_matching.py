@@ -51,16 +51,27 @@ def generated_catalogue(brain: Brain, size: int, per_intent: int, seed: int = 7)
         examples = tuple(
             " ".join(rng.choice(words) for _ in range(rng.randint(3, 12))) for _ in range(per_intent)
         )
-        intents.append(Intent(f"generated_{n}", f"Generated {n}", "fallback", "en", examples,
-                              SourceRef("generated", n), keywords=(rng.choice(words),)))
+        intents.append(
+            Intent(
+                f"generated_{n}",
+                f"Generated {n}",
+                "fallback",
+                "en",
+                examples,
+                SourceRef("generated", n),
+                keywords=(rng.choice(words),),
+            )
+        )
         count += per_intent
         n += 1
     return intents
 
 
 def report(name: str, values: list[float]) -> None:
-    print(f"{name:<44} median {statistics.median(values):6.3f} ms   p99 {percentile(values, 0.99):6.3f} ms"
-          f"   max {max(values):6.3f} ms   (n={len(values)})")
+    print(
+        f"{name:<44} median {statistics.median(values):6.3f} ms   p99 {percentile(values, 0.99):6.3f} ms"
+        f"   max {max(values):6.3f} ms   (n={len(values)})"
+    )
 
 
 def main() -> None:
@@ -73,16 +84,20 @@ def main() -> None:
     startup = time.perf_counter() - start
     matcher = brain.matcher(None)
     messages = [c.text for c in load_cases(ROOT / "tests" / "data" / "eval_messages.yaml")]
-    print(f"start-up (load, validate, index shipped content): {startup * 1000:.0f} ms "
-          f"({matcher.example_count} examples, {len(matcher.ids)} intents)")
+    print(
+        f"start-up (load, validate, index shipped content): {startup * 1000:.0f} ms "
+        f"({matcher.example_count} examples, {len(matcher.ids)} intents)"
+    )
     report("shipped catalogue", latencies(matcher, messages, args.rounds))
 
     intents = generated_catalogue(brain, 5000, 25)
     locale = brain.content.locale(None)
     start = time.perf_counter()
     big = Matcher(intents, locale.synonyms)
-    print(f"index build, generated catalogue: {(time.perf_counter() - start) * 1000:.0f} ms "
-          f"({big.example_count} examples, {len(big.ids)} intents)")
+    print(
+        f"index build, generated catalogue: {(time.perf_counter() - start) * 1000:.0f} ms "
+        f"({big.example_count} examples, {len(big.ids)} intents)"
+    )
     report("generated catalogue (5,000 examples)", latencies(big, messages, args.rounds))
     long_text = " ".join(messages) * 3
     report("generated catalogue, 4,000+ character messages", latencies(big, [long_text[:4096]] * 20, 2))

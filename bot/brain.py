@@ -13,6 +13,9 @@ from bot.nlu.matcher import Matcher, MatchSettings
 from bot.referrals.card import REFERRAL_RESPONSES
 from bot.referrals.loader import load_directory
 from bot.referrals.model import Directory
+from bot.substances.advice import MixingAdvisor
+from bot.substances.loader import load_guide
+from bot.substances.model import MixingGuide
 
 
 @dataclass(frozen=True)
@@ -22,20 +25,27 @@ class Brain:
     content: Content
     matchers: Mapping[str, Matcher]
     directory: Directory = field(default_factory=Directory)
+    mixing: MixingAdvisor | None = None  # None: no substances table, mixing questions get the generic answer
 
     @classmethod
     def build(
-        cls, content: Content, settings: MatchSettings | None = None, directory: Directory | None = None
+        cls,
+        content: Content,
+        settings: MatchSettings | None = None,
+        directory: Directory | None = None,
+        guide: MixingGuide | None = None,
     ) -> Brain:
         matchers = {
             code: Matcher(locale.intents.values(), locale.synonyms, settings, locale.stopwords)
             for code, locale in content.locales.items()
         }
-        return cls(content, frozen_map(matchers), directory or Directory())
+        return cls(
+            content, frozen_map(matchers), directory or Directory(), MixingAdvisor(guide) if guide else None
+        )
 
     @classmethod
     def load(cls, root: Path | None = None, settings: MatchSettings | None = None) -> Brain:
-        """Load, validate and index content and the services directory; `ContentError` lists every problem."""
+        """Load, validate and index content, services and substances; `ContentError` lists every problem."""
         root = (root or default_content_root()).resolve()
         problems: list[ContentProblem] = []
         content: Content | None = None
@@ -47,9 +57,12 @@ class Brain:
         problems.extend(found)
         if content is not None and directory.services:
             problems.extend(missing_referral_responses(content))
+        # Substances are checked even when other content is broken, so one run reports everything.
+        guide, guide_problems = load_guide(root)
+        problems.extend(guide_problems)
         if content is None or any(p.severity == "error" for p in problems):
             raise ContentError(problems)
-        return cls.build(content, settings, directory)
+        return cls.build(content, settings, directory, guide)
 
     def matcher(self, locale: str | None) -> Matcher:
         return self.matchers.get(locale or "", self.matchers[self.content.default_locale])

@@ -89,7 +89,7 @@ def cmd_intents(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     root = _content_root(args)
     try:
-        brain = Brain.load(root)  # content and the services directory, validated together
+        brain = Brain.load(root)  # content, services and substances, validated together
     except ContentError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -106,6 +106,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"ok: {intents} intents, {examples} examples, {len(content.regions)} regions, "
         f"{len(brain.directory.services)} services, "
         f"locales {', '.join(sorted(content.locales))}, version {content.version}"
+        + (f"; {brain.mixing.describe()}" if brain.mixing else "")
         + (f"; {len(findings)} finding(s)" if args.strict else "")
     )
     return 1 if findings else 0

@@ -33,10 +33,12 @@ from bot.nlu.normalise import basic_normalise
 from bot.referrals.card import PAGE_SIZE, ReferralTexts, results_html
 from bot.referrals.search import Found, at_place, knows_place, near_location
 from bot.session import Pending, Session
+from bot.substances.advice import compose
 
 HUMAN_INTENT = "talk_to_human"
 HELP_INTENT = "bot_help"
 PRIVACY_INTENT = "privacy"
+MIXING_INTENT = "mixing_substances"
 # Small talk is never offered as a "did you mean" topic.
 NOT_SUGGESTED = frozenset({"greeting", "thanks", "goodbye"})
 SUGGESTION_FLOOR = 35.0
@@ -127,6 +129,9 @@ class _Turn:
         words = basic_normalise(text)
         if not words:
             return self.system("empty", keep_pending=True)
+        mixing = self.mixing(text, result)
+        if mixing is not None:
+            return mixing
         pending = self.session.pending
         reply_kind = self._short_reply(words)
         if pending and pending.kind == "place":
@@ -275,6 +280,24 @@ class _Turn:
         text, session = self.text(name, session)
         return Outcome((Reply(text, buttons),), session, None, result)
 
+    def mixing(self, text: str, result: MatchResult) -> Outcome | None:
+        """Two or more known substances taken together: each combination, most dangerous first."""
+        advisor = self.brain.mixing
+        advice = advisor.advise(text) if advisor else None
+        if advisor is None or advice is None:
+            return None
+        session = self.session.after_intent(MIXING_INTENT)
+
+        def say(response_id: str, substances: str) -> str:
+            nonlocal session
+            piece, session = self.text(response_id, session, substances=substances)
+            return piece
+
+        text = compose(advisor, advice, self.locale.code, say)
+        topic = self.locale.intents.get(MIXING_INTENT)
+        buttons = (self.human_button(), *([Button(topic.title, f"i:{MIXING_INTENT}")] if topic else []))
+        return Outcome((Reply(text, buttons),), session, MIXING_INTENT, result)
+
     def set_region(self, code: str) -> Outcome:
         session = replace(self.session, region=code)
         region = self.brain.content.region(code).in_locale(self.locale.code)
@@ -318,11 +341,13 @@ class _Turn:
         region: Region | None = None,
         suggestion: str = "",
         extra: Mapping[str, str] | None = None,
+        substances: str = "",
     ) -> tuple[str, Session]:
         """Pick the next variant of a response and fill it for the person's region."""
         response = self._response(response_id)
         index, session = session.variant_after(response_id, len(response.variants))
-        values = {**(extra or {}), **({"suggestion": suggestion} if suggestion else {})}
+        named = {k: v for k, v in (("suggestion", suggestion), ("substances", substances)) if v}
+        values = {**(extra or {}), **named}
         return render(response.variants[index], region or self.region, values), session
 
     def short_text(self, response_id: str) -> str:

@@ -84,6 +84,52 @@ regions:
 """
 
 
+LEXICON = """\
+classes:
+  opioid: {depressant: true, en: opioids, es: opioides}
+  benzodiazepine: {depressant: true, en: benzodiazepines, es: benzodiacepinas}
+  stimulant: {depressant: false, en: stimulants, es: estimulantes}
+substances:
+  - id: methadone
+    class: opioid
+    en: methadone
+    es: metadona
+  - id: alprazolam
+    class: benzodiazepine
+    en: Xanax
+    es: Xanax
+    names: [xanax]
+    ambiguous: [bars]
+  - id: cocaine
+    class: stimulant
+    en: cocaine
+    es: cocaína
+    ambiguous: [coke]
+cues:
+  together: [with, mix, con]
+  weak: [and, "y"]
+  apart: [or]
+  not_after: [the, at]
+  not_before: [water]
+never: [method]
+"""
+
+COMBINATIONS = """\
+levels:
+  dangerous: {en: Dangerous, es: Peligrosa}
+  high: {en: High risk, es: Riesgo alto}
+  caution: {en: Use caution, es: Con precaución}
+  low: {en: Lower risk, es: Riesgo menor}
+combinations:
+  - pair: [opioid, benzodiazepine]
+    risk: dangerous
+    source: FDA Drug Safety Communication, 2016
+    note:
+      en: Raises overdose risk. Keep naloxone close and never use alone.
+      es: Aumenta el riesgo de sobredosis. Ten naloxona cerca y no consumas a solas.
+"""
+
+
 def responses_yaml() -> str:
     ids = ["crisis_overdose", "naloxone", "overdose_signs", "bot_help", "talk_to_human", "privacy"]
     lines = ["locale: en", "labels:"]
@@ -105,4 +151,7 @@ def write_minimal_content(root: Path) -> Path:
     (root / "intents" / "en" / "synonyms.yml").write_text(SYNONYMS)
     (root / "responses" / "en" / "all.yml").write_text(responses_yaml())
     (root / "resources" / "regions.yml").write_text(REGIONS)
+    (root / "substances").mkdir()
+    (root / "substances" / "lexicon.yml").write_text(LEXICON)
+    (root / "substances" / "combinations.yml").write_text(COMBINATIONS)
     return root

@@ -13,6 +13,7 @@ from bot.content.html import check_html
 from bot.content.model import (
     KNOWN_PLACEHOLDERS,
     LABELS,
+    MIXING_RESPONSES,
     REGION_PLACEHOLDERS,
     SHORT_REPLY_KINDS,
     SYSTEM_RESPONSES,
@@ -618,11 +619,15 @@ class _Reader:
                         "responses/" + locale,
                         None,
                         f"system response '{name}' is missing",
-                        f"add '{name}:' to responses/{locale}/system.yml",
+                        f"add '{name}:' to responses/{locale}/{_system_file(name)}",
                     )
         for locale in responses:
             if locale not in intents:
                 self.problem("responses/" + locale, None, f"responses for locale '{locale}' have no intents")
+
+
+def _system_file(response_id: str) -> str:
+    return "mixing.yml" if response_id in MIXING_RESPONSES else "system.yml"
 
 
 def content_version(root: Path, files: list[Path]) -> str:
@@ -669,7 +674,7 @@ def load_content(root: Path | None = None) -> Content:
     }
     files = [
         p
-        for folder in ("intents", "responses", "resources", "services")
+        for folder in ("intents", "responses", "resources", "services", "substances")
         for p in sorted((root / folder).rglob("*.y*ml"))
     ]
     default_locale = DEFAULT_LOCALE if DEFAULT_LOCALE in locales else sorted(locales)[0]

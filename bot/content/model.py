@@ -31,9 +31,18 @@ ENGINE_PLACEHOLDERS: tuple[str, ...] = (
     "day",
     "distance",
     "value",
+    "substances",
 )
 KNOWN_PLACEHOLDERS = frozenset(REGION_PLACEHOLDERS + ENGINE_PLACEHOLDERS)
 
+# The frame around specific answers about mixing substances (the notes come from substances/).
+MIXING_RESPONSES: tuple[str, ...] = (
+    "mixing_specific",
+    "mixing_unknown_pair",
+    "mixing_more",
+    "mixing_depressants",
+    "mixing_general",
+)
 # Responses the engine sends outside of intents; every locale must have them.
 SYSTEM_RESPONSES: tuple[str, ...] = (
     "welcome",
@@ -72,6 +81,7 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "feedback_thanks",
     "language_choose",
     "language_set",
+    *MIXING_RESPONSES,
 )
 # Button labels the engine shows outside of intents; every locale's `labels:` must have them.
 LABELS: tuple[str, ...] = (

@@ -1,0 +1,1 @@
+"""Substances people name and what is known about taking them together."""
