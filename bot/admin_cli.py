@@ -1,0 +1,61 @@
+"""The admins' `peerline` sub-commands that read Redis or measure content: stats, unmatched, coverage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.config import DEFAULT_REDIS_PREFIX
+from bot.errors import PeerlineError
+
+
+def _redis_target(args: argparse.Namespace) -> tuple[str, str]:
+    url = args.redis_url or os.environ.get("REDIS_URL")
+    if not url:
+        raise PeerlineError("no Redis to read: set REDIS_URL or pass --redis-url redis://host:6379/0")
+    prefix = args.prefix or os.environ.get("PEERLINE_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX
+    return url, prefix
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from redis.asyncio import Redis
+
+    from bot.usage import UsageStats, format_usage_table
+
+    url, prefix = _redis_target(args)
+
+    async def read() -> list[Any]:
+        client = Redis.from_url(url, socket_connect_timeout=3)
+        try:
+            return await UsageStats(client, prefix).read(args.days)
+        finally:
+            await client.aclose()
+
+    days = asyncio.run(read())
+    print(format_usage_table(days))
+    if args.png:
+        from bot.charts import usage_png
+
+        Path(args.png).write_bytes(usage_png(days))
+        print(f"chart written to {args.png}", file=sys.stderr)
+    return 0
+
+
+def _add_redis_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--redis-url", help="default: $REDIS_URL")
+    parser.add_argument("--prefix", help="Redis key prefix (default: $PEERLINE_REDIS_PREFIX or pl)")
+
+
+def add_admin_commands(sub: Any) -> None:
+    """Add `stats`, `unmatched` and `coverage` to the `peerline` command's sub-commands."""
+    stats = sub.add_parser("stats", help="usage per day from Redis: a table, and a chart with --png")
+    stats.add_argument("--days", type=int, default=14, help="how many days back, today included (default 14)")
+    stats.add_argument("--png", metavar="OUT", help="also draw the chart into this PNG file")
+    _add_redis_options(stats)
+    stats.set_defaults(func=cmd_stats)
+    _ = json  # used by the other commands
