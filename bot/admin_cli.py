@@ -46,6 +46,25 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from bot.cli import _brain
+    from bot.nlu.separation import format_separation, intent_separation
+
+    brain = _brain(args)
+    codes = [args.locale] if args.locale else sorted(brain.content.locales)
+    for code in codes:
+        if code not in brain.matchers:
+            known = ", ".join(sorted(brain.matchers))
+            raise PeerlineError(f"unknown locale '{code}'; the content has {known}")
+    tables = {code: intent_separation(brain.matchers[code]) for code in codes}
+    if args.json:
+        data = {code: [row.as_json() for row in rows] for code, rows in tables.items()}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(format_separation(code, rows) for code, rows in tables.items()))
+    return 0
+
+
 def _add_redis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--redis-url", help="default: $REDIS_URL")
     parser.add_argument("--prefix", help="Redis key prefix (default: $PEERLINE_REDIS_PREFIX or pl)")
@@ -58,4 +77,8 @@ def add_admin_commands(sub: Any) -> None:
     stats.add_argument("--png", metavar="OUT", help="also draw the chart into this PNG file")
     _add_redis_options(stats)
     stats.set_defaults(func=cmd_stats)
-    _ = json  # used by the other commands
+
+    coverage = sub.add_parser("coverage", help="how well each intent's examples stand apart, worst first")
+    coverage.add_argument("--locale", help="one locale (default: every locale)")
+    coverage.add_argument("--json", action="store_true")
+    coverage.set_defaults(func=cmd_coverage)
