@@ -46,6 +46,36 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unmatched(args: argparse.Namespace) -> int:
+    from redis.asyncio import Redis
+
+    from bot.usage.clusters import cluster_texts
+    from bot.usage.unmatched import UnmatchedLog
+
+    url, prefix = _redis_target(args)
+
+    async def read() -> list[str]:
+        client = Redis.from_url(url, socket_connect_timeout=3)
+        try:
+            return await UnmatchedLog(client, prefix).read(args.days)
+        finally:
+            await client.aclose()
+
+    texts = asyncio.run(read())
+    groups = cluster_texts(texts)
+    if args.json:
+        rows = [{"count": g.count, "examples": list(g.examples)} for g in groups]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not texts:
+        print("no unmatched messages kept (PEERLINE_KEEP_UNMATCHED is off, or nothing fell back)")
+        return 0
+    print(f"{len(texts)} unmatched message(s) in {len(groups)} group(s), most frequent first:")
+    for group in groups:
+        print(f"{group.count:>5}  " + "  |  ".join(group.examples))
+    return 0
+
+
 def cmd_coverage(args: argparse.Namespace) -> int:
     from bot.cli import _brain
     from bot.nlu.separation import format_separation, intent_separation
@@ -77,6 +107,12 @@ def add_admin_commands(sub: Any) -> None:
     stats.add_argument("--png", metavar="OUT", help="also draw the chart into this PNG file")
     _add_redis_options(stats)
     stats.set_defaults(func=cmd_stats)
+
+    unmatched = sub.add_parser("unmatched", help="kept unmatched messages, grouped by similarity")
+    unmatched.add_argument("--days", type=int, default=7, help="how many days back (at most 7)")
+    unmatched.add_argument("--json", action="store_true")
+    _add_redis_options(unmatched)
+    unmatched.set_defaults(func=cmd_unmatched)
 
     coverage = sub.add_parser("coverage", help="how well each intent's examples stand apart, worst first")
     coverage.add_argument("--locale", help="one locale (default: every locale)")
