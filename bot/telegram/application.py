@@ -136,5 +136,6 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES))
     app: AnyApplication = builder.build()
     register_handlers(app, dialogue, settings.supporters_chat_id)
+    app.bot_data["engine"] = engine  # the admin tools (reload, --watch) swap its Brain
     app.add_error_handler(log_error)
     return app
