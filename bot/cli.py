@@ -9,11 +9,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.admin_cli import add_admin_commands
 from bot.brain import Brain
 from bot.content.checks import quality_findings
 from bot.content.loader import default_content_root, load_content
 from bot.errors import ContentError, PeerlineError
-from bot.evaluation import evaluate, format_report, load_cases
 from bot.telegram.run import add_run_command
 
 
@@ -113,17 +113,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.evaluation import below_minimums, evaluate_brain, format_evaluation, load_cases
+
     brain = _brain(args)
-    report = evaluate(brain.matcher(args.locale), load_cases(Path(args.file)))
+    cases = [case for file in args.file for case in load_cases(Path(file))]
+    evaluation = evaluate_brain(brain, cases, args.locale)
     if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(evaluation.as_json(), ensure_ascii=False, indent=2))
     else:
-        print(format_report(report))
-    failed = []
-    if args.min_accuracy is not None and report.accuracy < args.min_accuracy:
-        failed.append(f"accuracy {report.accuracy:.3f} < {args.min_accuracy}")
-    if args.min_crisis_recall is not None and report.crisis_recall < args.min_crisis_recall:
-        failed.append(f"crisis recall {report.crisis_recall:.3f} < {args.min_crisis_recall}")
+        print(format_evaluation(evaluation))
+    if args.html:
+        from bot.eval_html import render_html
+
+        title = "Peerline evaluation: " + ", ".join(Path(f).name for f in args.file)
+        Path(args.html).write_text(render_html(evaluation, title), encoding="utf-8")
+        print(f"report written to {args.html}", file=sys.stderr)
+    failed = below_minimums(evaluation.overall, args.min_accuracy, args.min_crisis_recall)
     for line in failed:
         print(f"below minimum: {line}", file=sys.stderr)
     return 1 if failed else 0
@@ -157,13 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     ev = sub.add_parser("eval", help="measure matching on a labelled message file")
-    ev.add_argument("file")
+    ev.add_argument("file", nargs="+", help="YAML files of labelled messages")
     ev.add_argument("--json", action="store_true")
-    ev.add_argument("--locale", default=None)
+    ev.add_argument("--locale", default=None, help="evaluate every message in this locale")
+    ev.add_argument("--html", metavar="OUT", help="also write a report with a confusion matrix")
     ev.add_argument("--min-accuracy", type=float, default=None)
     ev.add_argument("--min-crisis-recall", type=float, default=None)
     ev.set_defaults(func=cmd_eval)
     add_run_command(sub)
+    add_admin_commands(sub)
     return parser
 
 

@@ -49,6 +49,7 @@ VARIABLES: dict[str, str] = {
     "PEERLINE_BLOCK_DAYS": "days a supporter's /block lasts (default 30)",
     "PEERLINE_FLOOD_LIMIT": "messages per minute per person before the bot asks to slow down (default 20)",
     "PEERLINE_RATE_LIMITER": "on (default) or off: PTB's AIORateLimiter; off for a local Bot API server",
+    "PEERLINE_KEEP_UNMATCHED": "off (default) or on: keep scrubbed fallback texts 7 days (privacy trade-off)",
     "PEERLINE_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
     "PEERLINE_LOG_FORMAT": "text (key=value, default) or json (one JSON object per line)",
     "WEBHOOK_URL": "public HTTPS URL Telegram posts updates to, e.g. https://bot.example.org/telegram",
@@ -94,6 +95,7 @@ class Settings:
     handoff_limits: HandoffLimits = field(default_factory=HandoffLimits)
     block_days: int = DEFAULT_BLOCK_DAYS
     rate_limiter: bool = True
+    keep_unmatched: bool = False
     log_level: str = "INFO"
     log_format: LogFormat = "text"
     webhook_url: str | None = None
@@ -353,6 +355,7 @@ class _Reader:
                 "PEERLINE_BLOCK_DAYS", _positive_int, DEFAULT_BLOCK_DAYS, "a number of days"
             ),
             rate_limiter=self.parsed("PEERLINE_RATE_LIMITER", _switch, True, "on or off"),
+            keep_unmatched=self.parsed("PEERLINE_KEEP_UNMATCHED", _switch, False, "on or off"),
             log_level=log_level,
             log_format="json" if log_format == "json" else "text",
             webhook_url=webhook_url,

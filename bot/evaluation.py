@@ -1,25 +1,30 @@
-"""NLU evaluation in the spirit of `rasa test nlu`: accuracy, per-intent scores, crisis safety."""
+"""NLU evaluation in the spirit of `rasa test nlu`: accuracy, per-intent scores, crisis safety, per locale."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.brain import Brain
 from bot.errors import PeerlineError
 from bot.nlu.matcher import Matcher
+
+OUT_OF_SCOPE = "(out of scope)"
+FALLBACK = "(fallback)"
 
 
 @dataclass(frozen=True)
 class Case:
-    """One labelled message; `expected` None means out of scope."""
+    """One labelled message; `expected` None means out of scope; `locale` None means the file's default."""
 
     text: str
     expected: str | None
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,8 @@ class CaseResult:
     confident: bool
     crisis: bool
     score: float
+    locale: str = ""
+    expected_crisis: bool = False
 
 
 @dataclass
@@ -58,6 +65,7 @@ class Report:
     per_intent: dict[str, IntentScore] = field(default_factory=dict)
     confusions: list[tuple[str, str, int, list[str]]] = field(default_factory=list)
     failures: list[CaseResult] = field(default_factory=list)
+    results: list[CaseResult] = field(default_factory=list, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +76,7 @@ class Report:
             "crisis_recall": round(self.crisis_recall, 4),
             "crisis_cases": self.crisis_cases,
             "crisis_false_positive_rate": round(self.crisis_false_positive_rate, 4),
+            "non_crisis_cases": self.non_crisis_cases,
             "out_of_scope_rejection": round(self.out_of_scope_rejection, 4),
             "out_of_scope": self.out_of_scope,
             "per_intent": {
@@ -85,6 +94,7 @@ class Report:
             "failures": [
                 {
                     "text": o.case.text,
+                    "locale": o.locale,
                     "expected": o.case.expected,
                     "predicted": o.predicted,
                     "score": round(o.score, 2),
@@ -95,8 +105,22 @@ class Report:
         }
 
 
+@dataclass
+class Evaluation:
+    """The overall report, one report per locale, and every intent of the evaluated locales."""
+
+    overall: Report
+    by_locale: dict[str, Report]
+    intents: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        data = self.overall.as_json()
+        data["locales"] = {code: report.as_json() for code, report in sorted(self.by_locale.items())}
+        return data
+
+
 def load_cases(path: Path) -> list[Case]:
-    """Read `messages: [{text, intent}]`; a missing or null intent means out of scope."""
+    """Read `[locale: xx] messages: [{text, intent[, locale]}]`; a missing or null intent is out of scope."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -104,12 +128,17 @@ def load_cases(path: Path) -> list[Case]:
     items = data.get("messages") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise PeerlineError(f"{path}: expected 'messages:' with a list of {{text, intent}}")
+    default = data.get("locale")
+    if default is not None and not isinstance(default, str):
+        raise PeerlineError(f"{path}: 'locale' must be a language code such as en")
     cases = []
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise PeerlineError(f"{path}: message {n} needs 'text'")
-        intent = item.get("intent")
-        cases.append(Case(item["text"], str(intent) if intent is not None else None))
+        intent, locale = item.get("intent"), item.get("locale", default)
+        cases.append(
+            Case(item["text"], str(intent) if intent is not None else None, str(locale) if locale else None)
+        )
     return cases
 
 
@@ -117,16 +146,45 @@ def _ratio(part: int, whole: int) -> float:
     return part / whole if whole else 1.0
 
 
+def classify(matcher: Matcher, case: Case, locale: str = "") -> CaseResult:
+    """Run one case through the real matcher."""
+    result = matcher.match(case.text)
+    expected_crisis = case.expected in matcher.crisis.intent_ids
+    return CaseResult(
+        case, result.intent, result.confident, result.crisis, result.score, locale, expected_crisis
+    )
+
+
 def evaluate(matcher: Matcher, cases: Iterable[Case]) -> Report:
-    crisis_ids = matcher.crisis.intent_ids
-    outcomes = []
-    for case in cases:
-        result = matcher.match(case.text)
-        outcomes.append(CaseResult(case, result.intent, result.confident, result.crisis, result.score))
+    """One locale's matcher over cases (their `locale` is ignored)."""
+    return summarise([classify(matcher, case) for case in cases])
+
+
+def evaluate_brain(brain: Brain, cases: Sequence[Case], locale: str | None = None) -> Evaluation:
+    """Each case through its own locale's matcher (`locale` overrides every case); overall and per locale."""
+    known = brain.content.locales
+    results: list[CaseResult] = []
+    for n, case in enumerate(cases, 1):
+        code = locale or case.locale or brain.content.default_locale
+        if code not in known:
+            raise PeerlineError(
+                f"message {n} ({case.text[:40]!r}) is in locale '{code}', but the content has "
+                f"{', '.join(sorted(known))}; fix its 'locale:'"
+            )
+        results.append(classify(brain.matchers[code], case, code))
+    grouped: dict[str, list[CaseResult]] = defaultdict(list)
+    for result in results:
+        grouped[result.locale].append(result)
+    intents = sorted({i for code in grouped for i in known[code].intents})
+    return Evaluation(summarise(results), {code: summarise(rs) for code, rs in grouped.items()}, intents)
+
+
+def summarise(outcomes: list[CaseResult]) -> Report:
+    """The figures for a list of results (which may mix locales)."""
     in_scope = [o for o in outcomes if o.case.expected is not None]
     oos = [o for o in outcomes if o.case.expected is None]
-    crisis = [o for o in outcomes if o.case.expected in crisis_ids]
-    not_crisis = [o for o in outcomes if o.case.expected not in crisis_ids]
+    crisis = [o for o in outcomes if o.expected_crisis]
+    not_crisis = [o for o in outcomes if not o.expected_crisis]
     correct = [o for o in in_scope if o.predicted == o.case.expected]
     per_intent: dict[str, IntentScore] = {}
     labels = {o.case.expected for o in in_scope} | {o.predicted for o in outcomes if o.predicted}
@@ -141,7 +199,7 @@ def evaluate(matcher: Matcher, cases: Iterable[Case]) -> Report:
     examples: dict[tuple[str, str], list[str]] = defaultdict(list)
     for o in outcomes:
         if o.predicted != o.case.expected:
-            key = (o.case.expected or "(out of scope)", o.predicted or "(fallback)")
+            key = (o.case.expected or OUT_OF_SCOPE, o.predicted or FALLBACK)
             pairs[key] += 1
             if len(examples[key]) < 3:
                 examples[key].append(o.case.text)
@@ -160,12 +218,25 @@ def evaluate(matcher: Matcher, cases: Iterable[Case]) -> Report:
         out_of_scope=len(oos),
         per_intent=per_intent,
         confusions=[(e, p, n, examples[(e, p)]) for (e, p), n in pairs.most_common(10)],
-        failures=[
-            o
-            for o in outcomes
-            if o.predicted != o.case.expected or (o.case.expected in crisis_ids) != o.crisis
-        ],
+        failures=[o for o in outcomes if o.predicted != o.case.expected or o.expected_crisis != o.crisis],
+        results=outcomes,
     )
+
+
+def confusion_counts(report: Report, intents: Sequence[str]) -> tuple[list[str], list[str], list[list[int]]]:
+    """Rows (expected, plus out of scope) by columns (predicted, plus fallback), counting messages."""
+    rows = [*intents, OUT_OF_SCOPE]
+    columns = [*intents, FALLBACK]
+    extra = sorted({o.predicted for o in report.results if o.predicted and o.predicted not in intents})
+    columns[-1:-1] = extra
+    extra_rows = sorted({o.case.expected for o in report.results if o.case.expected} - set(intents))
+    rows[-1:-1] = extra_rows
+    row_of = {name: n for n, name in enumerate(rows)}
+    column_of = {name: n for n, name in enumerate(columns)}
+    counts = [[0] * len(columns) for _ in rows]
+    for o in report.results:
+        counts[row_of[o.case.expected or OUT_OF_SCOPE]][column_of[o.predicted or FALLBACK]] += 1
+    return rows, columns, counts
 
 
 def format_report(report: Report) -> str:
@@ -191,7 +262,39 @@ def format_report(report: Report) -> str:
         lines += ["", f"failed messages ({len(report.failures)}):"]
         for o in report.failures:
             flag = " [crisis]" if o.crisis else ""
+            where = f"[{o.locale}] " if o.locale else ""
             lines.append(
-                f"  {o.case.text!r}: expected {o.case.expected}, got {o.predicted} ({o.score:.0f}){flag}"
+                f"  {where}{o.case.text!r}: expected {o.case.expected}, got {o.predicted}"
+                f" ({o.score:.0f}){flag}"
             )
     return "\n".join(lines)
+
+
+def format_evaluation(evaluation: Evaluation) -> str:
+    """The overall report, then one summary line per locale when there are several."""
+    text = format_report(evaluation.overall)
+    if len(evaluation.by_locale) < 2:
+        return text
+    lines = [
+        "",
+        "per locale:",
+        f"  {'locale':<7} {'n':>5} {'accuracy':>9} {'crisis recall':>14} {'oos reject':>11}",
+    ]
+    for code, r in sorted(evaluation.by_locale.items()):
+        lines.append(
+            f"  {code:<7} {r.total:>5} {r.accuracy:>9.1%} {r.crisis_recall:>14.1%}"
+            f" {r.out_of_scope_rejection:>11.1%}"
+        )
+    return text + "\n" + "\n".join(lines)
+
+
+def below_minimums(report: Report, min_accuracy: float | None, min_crisis_recall: float | None) -> list[str]:
+    """One line per minimum the report falls short of, naming the option."""
+    failed = []
+    if min_accuracy is not None and report.accuracy < min_accuracy:
+        failed.append(f"top-1 accuracy {report.accuracy:.3f} is under --min-accuracy {min_accuracy}")
+    if min_crisis_recall is not None and report.crisis_recall < min_crisis_recall:
+        failed.append(
+            f"crisis recall {report.crisis_recall:.3f} is under --min-crisis-recall {min_crisis_recall}"
+        )
+    return failed

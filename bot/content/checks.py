@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+
+from rapidfuzz import fuzz, process
 
 from bot.content.model import (
     MIN_EXAMPLES,
     PHONE_FRIENDLY_CHARS,
+    REGION_PLACEHOLDERS,
     SYSTEM_RESPONSES,
     Content,
     Intent,
+    Locale,
 )
 from bot.errors import ContentProblem
+from bot.nlu.matcher import Matcher
 from bot.nlu.normalise import Normaliser
 from bot.referrals.card import REFERRAL_RESPONSES
+
+# Examples this similar (rapidfuzz token_sort_ratio, after normalising) under two intents blur them.
+NEAR_DUPLICATE = 90.0
+# Engine placeholders and the only responses the engine fills them in.
+ENGINE_FILLED: dict[str, frozenset[str]] = {"suggestion": frozenset({"confirm"})}
+_PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
 
 def duplicate_examples(
@@ -43,7 +55,94 @@ def duplicate_examples(
     return problems
 
 
-def quality_findings(content: Content) -> list[ContentProblem]:
+def _example_line(intent: Intent, position: int) -> int:
+    lines = intent.example_lines
+    return lines[position] if position < len(lines) else intent.source.line
+
+
+def near_duplicates(locale: Locale) -> list[ContentProblem]:
+    """Examples under different intents that read almost the same."""
+    normalise = Normaliser(locale.synonyms)
+    owners = [(intent, n) for intent in locale.intents.values() for n in range(len(intent.examples))]
+    texts = [normalise(intent.examples[n]) for intent, n in owners]
+    if len(texts) < 2:
+        return []
+    scores = process.cdist(texts, texts, scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_DUPLICATE, workers=1)
+    found = []
+    for a, b in zip(*scores.nonzero(), strict=True):
+        (first, i), (second, j) = owners[a], owners[b]
+        if a < b and first.id != second.id:
+            found.append(
+                ContentProblem(
+                    second.source.file,
+                    _example_line(second, j),
+                    f"example {second.examples[j]!r} of '{second.id}' is nearly the same as "
+                    f"{first.examples[i]!r} of '{first.id}' ({scores[a, b]:.0f}% alike)",
+                    f"reword one or keep it under one intent (the other is at "
+                    f"{first.source.file}:{_example_line(first, i)})",
+                    severity="warning",
+                )
+            )
+    return found
+
+
+def misleading_example_findings(locale: Locale, matcher: Matcher) -> list[ContentProblem]:
+    """Examples that, left out of the index, match another intent better than their own."""
+    from bot.nlu.separation import misleading_examples
+
+    found = []
+    for score in misleading_examples(matcher):
+        intent = locale.intents[score.intent]
+        found.append(
+            ContentProblem(
+                intent.source.file,
+                _example_line(intent, score.position),
+                f"example {score.example!r} of '{score.intent}' matches '{score.nearest}' better "
+                f"({score.nearest}: {score.nearest_score:.1f}, {score.intent}: {score.own:.1f}, "
+                "scored without the example itself)",
+                f"add examples or keywords to '{score.intent}' with its distinctive words, "
+                f"or move the example to '{score.nearest}'",
+                severity="warning",
+            )
+        )
+    return found
+
+
+def placeholder_findings(content: Content, locale: Locale) -> list[ContentProblem]:
+    """Placeholders a region has no value for, or engine placeholders in a response the engine never fills."""
+    found = []
+    for response in locale.responses.values():
+        lines = response.variant_lines or (response.source.line,) * len(response.variants)
+        for text, line in zip(response.variants, lines, strict=False):
+            for name in sorted({m.group(1) for m in _PLACEHOLDER_RE.finditer(text) if m.group(1)}):
+                if name in REGION_PLACEHOLDERS:
+                    missing = sorted(code for code, r in content.regions.items() if name not in r.values)
+                    if missing:
+                        found.append(
+                            ContentProblem(
+                                response.source.file,
+                                line,
+                                f"response '{response.id}' uses {{{name}}}, which region(s) "
+                                f"{', '.join(missing)} do not define",
+                                f"add '{name}:' to those regions in resources/regions.yml",
+                                severity="warning",
+                            )
+                        )
+                elif name in ENGINE_FILLED and response.id not in ENGINE_FILLED[name]:
+                    found.append(
+                        ContentProblem(
+                            response.source.file,
+                            line,
+                            f"response '{response.id}' uses {{{name}}}, which is only filled in "
+                            + ", ".join(sorted(ENGINE_FILLED[name])),
+                            f"remove {{{name}}}; people would see it as written",
+                            severity="warning",
+                        )
+                    )
+    return found
+
+
+def quality_findings(content: Content, matchers: Mapping[str, Matcher] | None = None) -> list[ContentProblem]:
     """Things that load fine but make the bot worse; reported by `peerline validate --strict`."""
     found: list[ContentProblem] = []
 
@@ -51,6 +150,12 @@ def quality_findings(content: Content) -> list[ContentProblem]:
         found.append(ContentProblem(file, line, message, hint, severity="warning"))
 
     for locale in content.locales.values():
+        matcher = (matchers or {}).get(locale.code) or Matcher(
+            locale.intents.values(), locale.synonyms, None, locale.stopwords
+        )
+        found += misleading_example_findings(locale, matcher)
+        found += near_duplicates(locale)
+        found += placeholder_findings(content, locale)
         used = {intent.response for intent in locale.intents.values()} | set(SYSTEM_RESPONSES)
         used |= set(REFERRAL_RESPONSES)
         for intent in locale.intents.values():

@@ -59,6 +59,22 @@ class MatchResult:
         }
 
 
+@dataclass(frozen=True)
+class HeldOutScore:
+    """An example scored as a message with itself taken out of the index (leave-one-out)."""
+
+    intent: str
+    position: int  # index in the intent's `examples`
+    example: str
+    own: float
+    nearest: str | None  # the best-scoring other intent
+    nearest_score: float
+
+    @property
+    def margin(self) -> float:
+        return self.own - self.nearest_score
+
+
 @dataclass
 class _Keywords:
     words: dict[str, set[int]] = field(default_factory=dict)
@@ -115,20 +131,23 @@ class Matcher:
         self._priorities = np.asarray([i.priority for i in self.intents], dtype=np.float64)
         examples: list[str] = []
         owners: list[int] = []
+        positions: list[int] = []
         self._keywords = _Keywords()
         for n, intent in enumerate(self.intents):
             seen: set[str] = set()
-            for example in intent.examples:
+            for position, example in enumerate(intent.examples):
                 text = self.content_words(self.normalise(example))
                 if text and text not in seen:
                     seen.add(text)
                     examples.append(text)
                     owners.append(n)
+                    positions.append(position)
             for keyword in intent.keywords:
                 normal = " ".join(stem(w) for w in self.normalise(keyword).split())
                 if normal:
                     self._keywords.add(normal, n)
         self._examples = examples
+        self._positions = positions
         # token_sort_ratio is ratio on sorted words: sorting once here makes each message ~8x cheaper.
         self._sorted_examples = [" ".join(sorted(text.split())) for text in examples]
         self._owners = np.asarray(owners, dtype=np.intp)
@@ -192,8 +211,14 @@ class Matcher:
             best[self._owners[self._starts]] = np.maximum.reduceat(row, self._starts)
         return best
 
-    def intent_scores(self, text: str, boost: frozenset[str] = frozenset()) -> np.ndarray:
-        """One score per intent from three views of the content words, plus keyword and context bonuses."""
+    def intent_scores(
+        self, text: str, boost: frozenset[str] = frozenset(), held_out: int | None = None
+    ) -> np.ndarray:
+        """One score per intent from three views of the content words, plus keyword and context bonuses.
+
+        `held_out` (an example row) scores as if that example were not in the index: used to measure how
+        well an intent's examples are separated from other intents' (word weights stay as built).
+        """
         scores = np.zeros(len(self.ids), dtype=np.float64)
         query = self.content_words(text[: self.settings.match_chars])
         if not query or not self._examples:
@@ -209,10 +234,16 @@ class Matcher:
             overlap[self._postings[word]] += weight
         message_weight = float(weights.sum()) + unknown_weight
         dice = 200.0 * overlap / (message_weight + self._example_weight + 1e-9)
+        if held_out is not None:
+            fuzzy[held_out] = dice[held_out] = 0.0
         norm = math.sqrt(float(weights @ weights) + unknown_weight**2)
         if known and norm > 0:
             columns = [self._vocab[w] for w in known]
             cosine = 100.0 * (self._centroids[:, columns] @ weights) / norm
+            if held_out is not None:
+                owner = int(self._owners[held_out])
+                centroid = self._centroid_without(held_out)
+                cosine[owner] = 100.0 * sum(centroid.get(w, 0.0) * self._idf[w] for w in known) / norm
         else:
             cosine = np.zeros(len(self.ids), dtype=np.float64)
         scores = (self._per_intent(fuzzy) + self._per_intent(dice) + cosine) / 3
@@ -224,6 +255,40 @@ class Matcher:
                 scores[position] += self.settings.context_bonus
         capped: np.ndarray = np.minimum(scores, 100.0)
         return capped
+
+    def _centroid_without(self, row: int) -> dict[str, float]:
+        """The normalised vocabulary vector of an example's intent, built without that example."""
+        owner = self._owners[row]
+        vector: dict[str, float] = {}
+        for other in np.flatnonzero(self._owners == owner).tolist():
+            if other != row:
+                for word in set(self._examples[other].split()):
+                    vector[word] = vector.get(word, 0.0) + self._idf[word]
+        length = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        return {w: v / length for w, v in vector.items()}
+
+    def held_out_scores(self) -> list[HeldOutScore]:
+        """Every indexed example matched like a message, with itself left out of the index."""
+        found = []
+        for row, position in enumerate(self._positions):
+            owner = int(self._owners[row])
+            intent = self.intents[owner]
+            example = intent.examples[position]
+            scores = self.intent_scores(self.prepare(example)[1], held_out=row)
+            own = float(scores[owner])
+            scores[owner] = -1.0
+            nearest = int(np.argmax(scores)) if len(scores) > 1 else None
+            found.append(
+                HeldOutScore(
+                    intent.id,
+                    position,
+                    example,
+                    own,
+                    self.ids[nearest] if nearest is not None else None,
+                    float(scores[nearest]) if nearest is not None else 0.0,
+                )
+            )
+        return found
 
     def crisis_similarity(self, text: str) -> dict[str, float]:
         """How close the message is, word for word, to any crisis example."""

@@ -203,5 +203,6 @@ def build_application(
         app.bot_data[DESK_KEY] = desk
         register_supporter_handlers(app, desk)
     register_handlers(app, dialogue, settings.supporters_chat_id)
+    app.bot_data["engine"] = engine  # the admin tools (reload, --watch) swap its Brain
     app.add_error_handler(log_error)
     return app

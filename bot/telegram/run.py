@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,9 @@ def add_run_command(subparsers: Any) -> None:
         "--webhook", action="store_true", help="receive updates on WEBHOOK_URL instead of polling"
     )
     run.add_argument("--config", metavar="FILE", help="YAML file with the same keys as the environment")
+    run.add_argument(
+        "--watch", action="store_true", help="reload the content when its YAML files change (validated first)"
+    )
     run.set_defaults(func=cmd_run)
 
 
@@ -64,12 +68,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     for warning in settings.startup_warnings():
         log.warning(warning)
     content_dir = getattr(args, "content", None) or os.environ.get("PEERLINE_CONTENT_DIR")
-    brain = Brain.load(Path(content_dir) if content_dir else default_content_root())
+    root = Path(content_dir) if content_dir else default_content_root()
+    brain = Brain.load(root)
     settings.check_region(brain.content)
     store = open_store(settings)
     app = build_application(settings, brain, store)
+    background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = []
+    if getattr(args, "watch", False):
+        from bot.reload import ContentReloader, watch
+
+        reloader = ContentReloader(root, app.bot_data["engine"])
+        background.append(lambda stop: watch(reloader, stop))
     try:
-        asyncio.run(serve(app, settings, webhook=args.webhook, store=store))
+        asyncio.run(serve(app, settings, webhook=args.webhook, store=store, background=background))
     except InvalidToken as exc:
         raise ConfigError(
             "Telegram rejected TELEGRAM_BOT_TOKEN; copy the token again from @BotFather (/mybots)"
@@ -84,11 +95,13 @@ async def serve(
     webhook: bool,
     store: SessionStore | None = None,
     stop: asyncio.Event | None = None,
+    background: Sequence[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = (),
 ) -> None:
     """Run the bot until `stop` is set (or SIGINT/SIGTERM), then shut down cleanly and close the store.
 
     Mirrors `Application.run_polling`, but as a coroutine, so tests drive exactly this code.
     Pending updates are never dropped: a crisis message sent while the bot was down still gets answered.
+    `background` jobs (e.g. watching the content) run from start-up until `stop`.
     """
     from bot.telegram.application import ALLOWED_UPDATES
 
@@ -99,6 +112,7 @@ async def serve(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     updater = app.updater
+    jobs: list[asyncio.Task[None]] = []
     assert updater is not None, "the Application was built without an Updater"
     try:
         async with app:
@@ -119,6 +133,7 @@ async def serve(
                         timeout=POLL_TIMEOUT_SECONDS, allowed_updates=list(ALLOWED_UPDATES)
                     )
                 await app.start()
+                jobs.extend(asyncio.create_task(job(stop)) for job in background)
                 mode = "webhook" if webhook else "polling"
                 log_event(log, "bot_started", mode=mode, bot=app.bot.username)
                 if store is not None and not await store.ping():
@@ -128,6 +143,9 @@ async def serve(
                     )
                 await stop.wait()
             finally:
+                for job in jobs:
+                    job.cancel()
+                await asyncio.gather(*jobs, return_exceptions=True)
                 if updater.running:
                     await updater.stop()
                 if app.running:

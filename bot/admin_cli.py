@@ -1,0 +1,120 @@
+"""The admins' `peerline` sub-commands that read Redis or measure content: stats, unmatched, coverage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.config import DEFAULT_REDIS_PREFIX
+from bot.errors import PeerlineError
+
+
+def _redis_target(args: argparse.Namespace) -> tuple[str, str]:
+    url = args.redis_url or os.environ.get("REDIS_URL")
+    if not url:
+        raise PeerlineError("no Redis to read: set REDIS_URL or pass --redis-url redis://host:6379/0")
+    prefix = args.prefix or os.environ.get("PEERLINE_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX
+    return url, prefix
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from redis.asyncio import Redis
+
+    from bot.usage import UsageStats, format_usage_table
+
+    url, prefix = _redis_target(args)
+
+    async def read() -> list[Any]:
+        client = Redis.from_url(url, socket_connect_timeout=3)
+        try:
+            return await UsageStats(client, prefix).read(args.days)
+        finally:
+            await client.aclose()
+
+    days = asyncio.run(read())
+    print(format_usage_table(days))
+    if args.png:
+        from bot.charts import usage_png
+
+        Path(args.png).write_bytes(usage_png(days))
+        print(f"chart written to {args.png}", file=sys.stderr)
+    return 0
+
+
+def cmd_unmatched(args: argparse.Namespace) -> int:
+    from redis.asyncio import Redis
+
+    from bot.usage.clusters import cluster_texts
+    from bot.usage.unmatched import UnmatchedLog
+
+    url, prefix = _redis_target(args)
+
+    async def read() -> list[str]:
+        client = Redis.from_url(url, socket_connect_timeout=3)
+        try:
+            return await UnmatchedLog(client, prefix).read(args.days)
+        finally:
+            await client.aclose()
+
+    texts = asyncio.run(read())
+    groups = cluster_texts(texts)
+    if args.json:
+        rows = [{"count": g.count, "examples": list(g.examples)} for g in groups]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not texts:
+        print("no unmatched messages kept (PEERLINE_KEEP_UNMATCHED is off, or nothing fell back)")
+        return 0
+    print(f"{len(texts)} unmatched message(s) in {len(groups)} group(s), most frequent first:")
+    for group in groups:
+        print(f"{group.count:>5}  " + "  |  ".join(group.examples))
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from bot.cli import _brain
+    from bot.nlu.separation import format_separation, intent_separation
+
+    brain = _brain(args)
+    codes = [args.locale] if args.locale else sorted(brain.content.locales)
+    for code in codes:
+        if code not in brain.matchers:
+            known = ", ".join(sorted(brain.matchers))
+            raise PeerlineError(f"unknown locale '{code}'; the content has {known}")
+    tables = {code: intent_separation(brain.matchers[code]) for code in codes}
+    if args.json:
+        data = {code: [row.as_json() for row in rows] for code, rows in tables.items()}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(format_separation(code, rows) for code, rows in tables.items()))
+    return 0
+
+
+def _add_redis_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--redis-url", help="default: $REDIS_URL")
+    parser.add_argument("--prefix", help="Redis key prefix (default: $PEERLINE_REDIS_PREFIX or pl)")
+
+
+def add_admin_commands(sub: Any) -> None:
+    """Add `stats`, `unmatched` and `coverage` to the `peerline` command's sub-commands."""
+    stats = sub.add_parser("stats", help="usage per day from Redis: a table, and a chart with --png")
+    stats.add_argument("--days", type=int, default=14, help="how many days back, today included (default 14)")
+    stats.add_argument("--png", metavar="OUT", help="also draw the chart into this PNG file")
+    _add_redis_options(stats)
+    stats.set_defaults(func=cmd_stats)
+
+    unmatched = sub.add_parser("unmatched", help="kept unmatched messages, grouped by similarity")
+    unmatched.add_argument("--days", type=int, default=7, help="how many days back (at most 7)")
+    unmatched.add_argument("--json", action="store_true")
+    _add_redis_options(unmatched)
+    unmatched.set_defaults(func=cmd_unmatched)
+
+    coverage = sub.add_parser("coverage", help="how well each intent's examples stand apart, worst first")
+    coverage.add_argument("--locale", help="one locale (default: every locale)")
+    coverage.add_argument("--json", action="store_true")
+    coverage.set_defaults(func=cmd_coverage)

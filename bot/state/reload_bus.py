@@ -1,0 +1,151 @@
+"""Reloads across processes over Redis pub/sub, and a board of which content version each process serves.
+
+    {prefix}:content:reload     channel  {"from": <instance>}: every other process reloads from its own disk
+    {prefix}:content:versions   hash     <instance> -> {"version", "at"}; entries older than STALE_SECONDS
+                                         are ignored (a process refreshes its own every HEARTBEAT_SECONDS)
+
+An instance id is random per process: it names a process, never a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.logs import log_event
+from bot.reload import ContentReloader, ReloadResult
+from bot.usage.best_effort import BestEffort
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 60.0
+STALE_SECONDS = 3 * HEARTBEAT_SECONDS
+RETRY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ProcessVersion:
+    instance: str
+    version: str
+    seconds_ago: float
+
+
+def new_instance_id() -> str:
+    return f"{socket.gethostname()[:20]}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+class ReloadBus:
+    """Publishes reloads to every process and reloads this one when another publishes."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        reloader: ContentReloader,
+        instance: str | None = None,
+    ) -> None:
+        self.redis = redis
+        self.reloader = reloader
+        self.instance = instance or new_instance_id()
+        self.channel = f"{prefix}:content:reload"
+        self.board = f"{prefix}:content:versions"
+        self.subscribed = asyncio.Event()  # set while listening: tests and /reload can rely on delivery
+        self.last_result: ReloadResult | None = None
+        self._health = BestEffort("reload_bus")
+
+    async def publish_reload(self) -> int:
+        """Ask every other process to reload; returns how many listeners got it (0 if Redis is down)."""
+        try:
+            receivers: int = await self.redis.publish(self.channel, json.dumps({"from": self.instance}))
+        except (RedisError, OSError) as exc:
+            self._health.failed(exc)
+            return 0
+        self._health.succeeded()
+        return max(0, receivers - 1)  # this process hears itself too
+
+    async def report_version(self) -> None:
+        """Write this process's live version to the board."""
+        entry = json.dumps({"version": self.reloader.version, "at": time.time()})
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.hset(self.board, self.instance, entry)
+            pipe.expire(self.board, int(STALE_SECONDS * 10))
+            await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._health.failed(exc)
+        else:
+            self._health.succeeded()
+
+    async def versions(self) -> list[ProcessVersion]:
+        """Every process that reported recently, this one first."""
+        try:
+            raw = await self.redis.hgetall(self.board)
+        except (RedisError, OSError) as exc:
+            self._health.failed(exc)
+            raw = {}
+        now = time.time()
+        found = [ProcessVersion(self.instance, self.reloader.version, 0.0)]
+        for key, value in raw.items():
+            instance = key.decode() if isinstance(key, bytes) else str(key)
+            if instance == self.instance:
+                continue
+            try:
+                entry = json.loads(value)
+                age = now - float(entry["at"])
+                version = str(entry["version"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            if age <= STALE_SECONDS:
+                found.append(ProcessVersion(instance, version, age))
+        return found
+
+    async def listen(self, stop: asyncio.Event) -> None:
+        """Until `stop`: reload when another process publishes, and keep this process on the board."""
+        while not stop.is_set():
+            try:
+                await self._listen_once(stop)
+            except (RedisError, OSError) as exc:
+                self.subscribed.clear()
+                self._health.failed(exc)
+                # A pause before reconnecting, cut short if the bot is stopping.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RETRY_SECONDS)
+
+    async def _listen_once(self, stop: asyncio.Event) -> None:
+        pubsub = self.redis.pubsub()
+        try:
+            await pubsub.subscribe(self.channel)
+            await self.report_version()
+            self.subscribed.set()
+            self._health.succeeded()
+            beat = time.monotonic()
+            while not stop.is_set():
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+                if message is not None and self._from_elsewhere(message.get("data")):
+                    self.last_result = await self.reloader.reload()
+                    log_event(log, "content_reload_from_bus", ok=self.last_result.ok)
+                    await self.report_version()
+                    beat = time.monotonic()
+                elif time.monotonic() - beat > HEARTBEAT_SECONDS:
+                    await self.report_version()
+                    beat = time.monotonic()
+        finally:
+            self.subscribed.clear()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    def _from_elsewhere(self, data: object) -> bool:
+        try:
+            sender = json.loads(data if isinstance(data, bytes | str) else b"{}").get("from")
+        except ValueError:
+            return False
+        return bool(sender != self.instance)

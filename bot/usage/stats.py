@@ -1,0 +1,209 @@
+"""Daily usage counts in Redis: messages, intents, fallbacks, crisis replies, handoffs, waits, feedback.
+
+Nothing about a person is kept: only counters per UTC day and a bounded sample of handoff wait times.
+Key schema (``day`` is ``YYYY-MM-DD`` in UTC)::
+
+    {prefix}:stats:{day}         hash    messages, fallbacks, crisis, handoffs_requested, handoffs_claimed,
+                                         feedback_helpful, feedback_unhelpful, intent:<id>
+    {prefix}:stats:{day}:waits   zset    wait seconds (score) of claimed handoffs, at most MAX_WAIT_SAMPLES
+
+Both expire RETENTION_DAYS after their day ends. Every write is one atomic round trip (a MULTI pipeline
+or a Lua script), and a write never raises: the bot answers people whether or not Redis is there.
+"""
+
+from __future__ import annotations
+
+import secrets
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.errors import StoreUnavailable
+from bot.usage.best_effort import BestEffort
+
+RETENTION_DAYS = 90
+DAY_SECONDS = 86_400
+MAX_WAIT_SAMPLES = 1_000
+INTENT_FIELD = "intent:"
+
+Clock = Callable[[], float]
+
+# Adds one sample; over the cap it drops the smallest and the largest, which leaves the median unchanged.
+_ADD_WAIT = """
+redis.call('HINCRBY', KEYS[1], 'handoffs_claimed', 1)
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+if redis.call('ZCARD', KEYS[2]) > tonumber(ARGV[3]) then
+  redis.call('ZPOPMIN', KEYS[2])
+  redis.call('ZPOPMAX', KEYS[2])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+
+
+def utc_day(timestamp: float) -> date:
+    return datetime.fromtimestamp(timestamp, UTC).date()
+
+
+@dataclass(frozen=True)
+class DayStats:
+    """One UTC day's counts."""
+
+    day: date
+    messages: int = 0
+    fallbacks: int = 0
+    crisis: int = 0
+    handoffs_requested: int = 0
+    handoffs_claimed: int = 0
+    feedback_helpful: int = 0
+    feedback_unhelpful: int = 0
+    intents: dict[str, int] = field(default_factory=dict)
+    median_wait: float | None = None
+
+    @property
+    def fallback_rate(self) -> float:
+        return self.fallbacks / self.messages if self.messages else 0.0
+
+
+class UsageStats:
+    """Counts what the bot does, per UTC day; the `record_*` methods never raise."""
+
+    def __init__(self, redis: Redis, prefix: str, clock: Clock = time.time) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.clock = clock
+        self._add_wait = redis.register_script(_ADD_WAIT)
+        self._health = BestEffort("usage_stats")
+
+    def _keys(self, day: date) -> tuple[str, str]:
+        base = f"{self.prefix}:stats:{day.isoformat()}"
+        return base, base + ":waits"
+
+    def _today(self) -> tuple[str, str, int]:
+        """Today's keys and how many seconds until they are RETENTION_DAYS past the end of today."""
+        now = self.clock()
+        day = utc_day(now)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+        ttl = int(start + (RETENTION_DAYS + 1) * DAY_SECONDS - now)
+        stats, waits = self._keys(day)
+        return stats, waits, ttl
+
+    async def _increment(self, counts: dict[str, int]) -> None:
+        stats, _, ttl = self._today()
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            for name, amount in counts.items():
+                pipe.hincrby(stats, name, amount)
+            pipe.expire(stats, ttl)
+            await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._health.failed(exc)
+        else:
+            self._health.succeeded()
+
+    async def record_update(self, intent: str | None, fallback: bool, crisis: bool) -> None:
+        """One message handled: which intent answered it (if any), whether it fell back or was a crisis."""
+        counts = {"messages": 1}
+        if intent:
+            counts[INTENT_FIELD + intent] = 1
+        if fallback:
+            counts["fallbacks"] = 1
+        if crisis:
+            counts["crisis"] = 1
+        await self._increment(counts)
+
+    async def record_handoff_requested(self) -> None:
+        await self._increment({"handoffs_requested": 1})
+
+    async def record_handoff_claimed(self, wait_seconds: float) -> None:
+        """A supporter took a conversation after `wait_seconds` in the queue."""
+        stats, waits, ttl = self._today()
+        sample = secrets.token_hex(6)  # members must differ; the score is the wait
+        try:
+            await self._add_wait(
+                keys=[stats, waits], args=[max(0.0, wait_seconds), sample, MAX_WAIT_SAMPLES, ttl]
+            )
+        except (RedisError, OSError) as exc:
+            self._health.failed(exc)
+        else:
+            self._health.succeeded()
+
+    async def record_feedback(self, helpful: bool) -> None:
+        await self._increment({"feedback_helpful" if helpful else "feedback_unhelpful": 1})
+
+    async def read(self, days: int = 14) -> list[DayStats]:
+        """The last `days` UTC days, oldest first (today included); raises StoreUnavailable without Redis."""
+        today = utc_day(self.clock())
+        wanted = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for day in wanted:
+                stats, waits = self._keys(day)
+                pipe.hgetall(stats)
+                pipe.zrange(waits, 0, -1, withscores=True)
+            replies = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(
+                f"usage statistics are unavailable: {type(exc).__name__}: {exc}; check REDIS_URL"
+            ) from exc
+        return [_day_stats(day, replies[2 * n], replies[2 * n + 1]) for n, day in enumerate(wanted)]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _day_stats(
+    day: date, raw: dict[bytes | str, bytes | str], waits: Sequence[tuple[bytes, float]]
+) -> DayStats:
+    counts = {_text(k): int(v) for k, v in raw.items()}
+    intents = {k[len(INTENT_FIELD) :]: v for k, v in counts.items() if k.startswith(INTENT_FIELD)}
+    return DayStats(
+        day=day,
+        messages=counts.get("messages", 0),
+        fallbacks=counts.get("fallbacks", 0),
+        crisis=counts.get("crisis", 0),
+        handoffs_requested=counts.get("handoffs_requested", 0),
+        handoffs_claimed=counts.get("handoffs_claimed", 0),
+        feedback_helpful=counts.get("feedback_helpful", 0),
+        feedback_unhelpful=counts.get("feedback_unhelpful", 0),
+        intents=dict(sorted(intents.items())),
+        median_wait=statistics.median(score for _, score in waits) if waits else None,
+    )
+
+
+def format_usage_table(days: Sequence[DayStats], top_intents: int = 5) -> str:
+    """One line per day, then the most asked-about intents over the period."""
+    header = (
+        f"{'day':<10} {'msgs':>6} {'fallback':>8} {'crisis':>6} {'handoff':>7} {'claimed':>7}"
+        f" {'wait p50':>8} {'helpful':>7} {'not':>4}"
+    )
+    lines = [header]
+    for d in days:
+        wait = f"{d.median_wait:.0f}s" if d.median_wait is not None else "-"
+        lines.append(
+            f"{d.day.isoformat():<10} {d.messages:>6} {d.fallback_rate:>8.1%} {d.crisis:>6}"
+            f" {d.handoffs_requested:>7} {d.handoffs_claimed:>7} {wait:>8}"
+            f" {d.feedback_helpful:>7} {d.feedback_unhelpful:>4}"
+        )
+    totals: dict[str, int] = {}
+    for d in days:
+        for intent, n in d.intents.items():
+            totals[intent] = totals.get(intent, 0) + n
+    if totals:
+        top = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:top_intents]
+        lines += ["", "most asked: " + ", ".join(f"{i} {n}" for i, n in top)]
+    return "\n".join(lines)
+
+
+async def usage_chart(stats: UsageStats, days: int = 14) -> bytes:
+    """The PNG chart of the last `days` days (for `peerline stats --png` and `/stats` in Telegram)."""
+    from bot.charts import usage_png
+
+    return usage_png(await stats.read(days))

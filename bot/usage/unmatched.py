@@ -1,0 +1,85 @@
+"""Unmatched messages, kept only when a deployment opts in (PEERLINE_KEEP_UNMATCHED): a privacy trade-off.
+
+Only fallback messages are kept, scrubbed first (`scrub`), never with a user key, alias or chat id, and
+for at most MAX_AGE_DAYS. Key schema (``day`` is the UTC day the message arrived)::
+
+    {prefix}:unmatched:{day}   zset   member "<random>:<scrubbed text>", score = arrival time
+
+Each day's key expires MAX_AGE_DAYS after that day began, so nothing outlives the limit even if nobody
+reads or writes again; reads also skip anything older than the limit.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.errors import StoreUnavailable
+from bot.usage.best_effort import BestEffort
+from bot.usage.scrub import scrub
+from bot.usage.stats import DAY_SECONDS, Clock, utc_day
+
+MAX_AGE_DAYS = 7
+MAX_PER_DAY = 5_000  # a flood of fallbacks can't fill Redis
+MAX_CHARS = 300
+
+
+class UnmatchedLog:
+    """Scrubbed fallback texts, per day, expiring within MAX_AGE_DAYS; `record` never raises."""
+
+    def __init__(self, redis: Redis, prefix: str, clock: Clock = time.time) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.clock = clock
+        self._health = BestEffort("unmatched_log")
+
+    def _key(self, day: object) -> str:
+        return f"{self.prefix}:unmatched:{day}"
+
+    async def record(self, text: str) -> None:
+        """Keep one fallback message, scrubbed; nothing that could link it to a person is stored."""
+        clean = scrub(text)[:MAX_CHARS]
+        if not clean:
+            return
+        now = self.clock()
+        day = utc_day(now)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+        ttl = int(start + MAX_AGE_DAYS * DAY_SECONDS - now)
+        key = self._key(day.isoformat())
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.zadd(key, {f"{secrets.token_hex(4)}:{clean}": now})
+            pipe.zremrangebyrank(key, 0, -(MAX_PER_DAY + 1))  # the oldest go first
+            pipe.expire(key, ttl)
+            await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._health.failed(exc)
+        else:
+            self._health.succeeded()
+
+    async def read(self, days: int = MAX_AGE_DAYS) -> list[str]:
+        """Texts from the last `days` days (at most MAX_AGE_DAYS), oldest first."""
+        now = self.clock()
+        oldest = now - min(days, MAX_AGE_DAYS) * DAY_SECONDS
+        today = utc_day(now)
+        keys = [self._key((today - timedelta(days=n)).isoformat()) for n in range(MAX_AGE_DAYS, -1, -1)]
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for key in keys:
+                pipe.zremrangebyscore(key, "-inf", now - MAX_AGE_DAYS * DAY_SECONDS)
+                pipe.zrangebyscore(key, oldest, "+inf")
+            replies = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(
+                f"unmatched messages are unavailable: {type(exc).__name__}: {exc}; check REDIS_URL"
+            ) from exc
+        texts = []
+        for members in replies[1::2]:
+            for member in members:
+                raw = member.decode() if isinstance(member, bytes) else str(member)
+                texts.append(raw.partition(":")[2])
+        return texts

@@ -1,0 +1,123 @@
+"""Unmatched messages: scrubbed before they are kept, gone after 7 days, grouped for admins."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.cli import main
+from bot.config import Settings
+from bot.usage.clusters import cluster_texts
+from bot.usage.scrub import scrub
+from bot.usage.unmatched import MAX_AGE_DAYS, UnmatchedLog
+from tests.redis_support import REDIS_URL, reachable_redis
+from tests.test_usage_stats import LATE_EVENING, Clock
+
+DAY = 86_400
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("call me on +1 (555) 123-4567 tonight", "call me on [number] tonight"),
+        ("my number is 07700900123", "my number is [number]"),
+        ("mail me at sam.r+help@example.org", "mail me at [email]"),
+        ("dm @sam_r_1990 on insta", "dm [handle] on insta"),
+        ("read https://example.com/a?id=42 and t.me/joinchat/x", "read [link] and [link]"),
+        ("i took 2 pills at 3am", "i took [number] pills at [number]am"),
+        ("where do i get fentanyl strips", "where do i get fentanyl strips"),
+    ],
+)
+def test_scrub_removes_numbers_emails_links_and_handles(text: str, kept: str) -> None:
+    assert scrub(text) == kept
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[tuple[Redis, str]]:
+    client = await reachable_redis()
+    prefix = f"pltest-{secrets.token_hex(6)}"
+    yield client, prefix
+    stale = [k async for k in client.scan_iter(match=f"{prefix}:*", count=500)]
+    if stale:
+        await client.delete(*stale)
+    await client.aclose()
+
+
+async def test_kept_messages_are_scrubbed_and_carry_nothing_about_the_person(
+    redis: tuple[Redis, str],
+) -> None:
+    client, prefix = redis
+    log = UnmatchedLog(client, prefix, Clock(LATE_EVENING))
+    await log.record("text me on 555 123 4567 about the kratom thing")
+    assert await log.read() == ["text me on [number] about the kratom thing"]
+    [key] = [k.decode() async for k in client.scan_iter(match=f"{prefix}:*")]
+    assert key == f"{prefix}:unmatched:2026-03-01"  # no user key, alias or chat id anywhere
+    [member] = await client.zrange(key, 0, -1)
+    assert b"555" not in member
+    # the key dies 7 days after its day began: 1 hour of the day is left, then 6 more days
+    assert await client.ttl(key) == 3600 + (MAX_AGE_DAYS - 1) * DAY
+
+
+async def test_messages_older_than_seven_days_are_never_returned_and_are_deleted(
+    redis: tuple[Redis, str],
+) -> None:
+    client, prefix = redis
+    clock = Clock(LATE_EVENING)
+    log = UnmatchedLog(client, prefix, clock)
+    await log.record("old question about kratom")
+    clock.now += 3 * DAY
+    await log.record("newer question about kratom")
+    clock.now += 4 * DAY + 60  # the first message is now 7 days and a minute old
+    assert await log.read() == ["newer question about kratom"]
+    assert await client.zcard(f"{prefix}:unmatched:2026-03-01") == 0
+    assert await log.read(days=3) == []  # the newer one is 4 days old
+
+
+def test_similar_messages_are_grouped_with_counts() -> None:
+    texts = [
+        "is kratom safe with alcohol",
+        "what about mixing kratom and alcohol",
+        "kratom with alcohol safe?",
+        "how do i get my kid into rehab",
+        "can i mix kratom and alcohol",
+        "how to get my son into rehab",
+        "whats the weather",
+    ]
+    groups = cluster_texts(texts)
+    assert [g.count for g in groups] == [4, 2, 1]
+    assert groups[0].examples[0] == "is kratom safe with alcohol" and len(groups[0].examples) == 3
+    assert groups[1].examples == ("how do i get my kid into rehab", "how to get my son into rehab")
+
+
+def test_unmatched_command_lists_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    prefix = f"pltest-{secrets.token_hex(6)}"
+
+    async def record() -> None:
+        client = await reachable_redis()
+        log = UnmatchedLog(client, prefix)
+        for text in ("is kratom safe with alcohol", "kratom with alcohol safe?", "whats the weather"):
+            await log.record(text)
+        await client.aclose()
+
+    async def clean_up() -> None:
+        client = await reachable_redis()
+        await client.delete(*[k async for k in client.scan_iter(match=f"{prefix}:*")])
+        await client.aclose()
+
+    asyncio.run(record())
+    try:
+        assert main(["unmatched", "--redis-url", REDIS_URL, "--prefix", prefix]) == 0
+    finally:
+        asyncio.run(clean_up())
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "3 unmatched message(s) in 2 group(s), most frequent first:"
+    assert out[1].split()[0] == "2" and "kratom" in out[1]
+
+
+def test_keeping_unmatched_messages_is_off_unless_switched_on() -> None:
+    assert Settings.load({}).keep_unmatched is False
+    assert Settings.load({"PEERLINE_KEEP_UNMATCHED": "on"}).keep_unmatched is True
