@@ -93,9 +93,17 @@ def test_diff_names_intents_added_removed_changed_per_locale(tmp_path: Path) -> 
     es.write_text(es.read_text().replace("      - como uso narcan\n", ""))
     en = root / "intents/en/main.yml"
     en.write_text(en.read_text().replace("    title: What I can do\n", "    title: What this bot does\n"))
+    # Every locale has every intent: the renamed one is renamed in English too (same examples).
+    en.write_text(en.read_text().replace("  - id: privacy\n", "  - id: privacidad\n"))
+    for folder in ("responses/en", "responses/es"):
+        for path in (root / folder).glob("*.yml"):
+            path.write_text(path.read_text().replace("\n  privacy:\n", "\n  privacidad:\n"))
+    for path in (root / "intents").glob("*/*.yml"):
+        path.write_text(path.read_text().replace("    response: privacy\n", "    response: privacidad\n"))
     diff = diff_content(old, load_content(root))
     by_locale = {d.locale: d for d in diff.locales}
-    assert by_locale["en"].intents_changed == ("bot_help",) and by_locale["en"].examples_added == 0
+    assert by_locale["en"].intents_changed == ("bot_help",) and by_locale["en"].examples_added == 1
+    assert (by_locale["en"].intents_added, by_locale["en"].intents_removed) == (("privacidad",), ("privacy",))
     es_diff = by_locale["es"]
     assert (es_diff.intents_added, es_diff.intents_removed, es_diff.intents_changed) == (
         ("privacidad",), ("privacy",), ("naloxone",)
@@ -103,6 +111,7 @@ def test_diff_names_intents_added_removed_changed_per_locale(tmp_path: Path) -> 
     # the privacy example moved with the renamed intent: one added, one removed, plus the deleted one
     assert (es_diff.examples_added, es_diff.examples_removed) == (1, 2)
     assert "[es] added privacidad; removed privacy; changed naloxone; examples +1 -2" in diff.text()
+    assert "[en] added privacidad; removed privacy; changed bot_help; examples +1 -1" in diff.text()
     assert diff_content(old, old).text().endswith("no changes to intents, examples, responses or regions")
 
 
