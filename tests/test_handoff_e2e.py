@@ -6,13 +6,16 @@ The desk's timers run only when a test calls `sweep`, with a clock the test move
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 
 from bot.brain import Brain
+from bot.content.html import escape
 from bot.handoff.alias import conversation_alias
 from bot.telegram.application import DESK_KEY
 from bot.telegram.desk import SupportersDesk
@@ -33,6 +36,8 @@ SAM = 111_222_333_444
 ROBIN = 222_333_444_555
 STRANGER = 333_444_555_666
 ALICE_NAME, ALICE_USERNAME = "Alicia Q. Private", "alicia_private_handle"
+OVERDOSE_REPLY = "<b>Call 911 now.</b>"  # how the crisis replies begin (US region), unlike any other text
+SUICIDE_REPLY = "I'm really glad you told me."
 START = 1_800_000_000.0  # a fixed "now" for the desk's clock (2027-01-15 08:00 UTC)
 
 
@@ -78,7 +83,7 @@ class Desk:
         await self.alice_texts(before + 1)
         await self.alice_says("yes")
         texts = await self.alice_texts(before + 2)
-        assert f"number {position}" in texts[-1]
+        assert f"number {position}" in texts[-1], "\n".join(t[:70] for t in texts)
         created = (await self.tg.wait_for_calls("createForumTopic", position))[-1]
         topic = int(created.result["message_thread_id"])
         await self.tg.wait_for(lambda: self.card_call(topic) is not None, description="the card")
@@ -154,6 +159,24 @@ async def sent_containing(desk: Desk, method: str, chat: int, text: str) -> Call
         )
 
     return await desk.tg.wait_for(matches, description=f"{method} to {chat} containing {text!r}")
+
+
+async def redis_dump(bot: RunningBot) -> str:
+    """Every key the bot wrote and its value, whatever the type, as one string to search."""
+    parts = []
+    async for raw in bot.redis.scan_iter(match=f"{bot.prefix}:*"):
+        key = raw.decode()
+        kind = (await bot.redis.type(key)).decode()
+        if kind == "string":
+            value: object = await bot.redis.get(key)
+        elif kind == "hash":
+            value = await bot.redis.hgetall(key)
+        elif kind == "zset":
+            value = await bot.redis.zrange(key, 0, -1)
+        else:
+            value = kind
+        parts.append(f"{key}={value!r}")
+    return "\n".join(parts)
 
 
 async def _has(bot: RunningBot, chat: int, text: str) -> bool:
@@ -256,8 +279,7 @@ async def test_crisis_during_handoff_gets_crisis_reply_at_once_and_flags_the_top
     desk: Desk = await start_desk()
     topic = await desk.claimed()
     await desk.alice_says("my friend took too much and isnt breathing")
-    emergency = brain.content.region(None).values["emergency_number"]
-    await eventually(lambda: _has(desk.bot, ALICE, emergency))
+    await eventually(lambda: _has(desk.bot, ALICE, OVERDOSE_REPLY))
     await desk.tg.wait_for(lambda: bool(desk.copies_to(GROUP, topic)), description="the message relayed")
     pinned = (await desk.tg.wait_for_calls("pinChatMessage"))[0]
     assert pinned.params["chat_id"] == GROUP
@@ -272,7 +294,7 @@ async def test_crisis_while_waiting_jumps_the_queue(start_desk: Any) -> None:
     desk.clock.now += 60
     await desk.ask_for_human(position=2)
     await desk.alice_says("i want to kill myself tonight")
-    await eventually(lambda: _has(desk.bot, ALICE, "988"))
+    await eventually(lambda: _has(desk.bot, ALICE, SUICIDE_REPLY))
     (await desk.tg.wait_for_calls("pinChatMessage"))[0]
     await desk.in_group(SAM, "/queue")
     listing = await desk.group_reply("<b>Waiting</b>")
@@ -281,3 +303,329 @@ async def test_crisis_while_waiting_jumps_the_queue(start_desk: Any) -> None:
     bob = conversation_alias(ID_SECRET, desk.bot.user_key(BOB))
     assert alice in lines[1] and "🚨" in lines[1]
     assert bob in lines[2]
+
+
+# -- queue and time -------------------------------------------------------------------------------
+
+
+async def test_unclaimed_conversation_is_announced_again_and_the_person_may_leave(start_desk: Any) -> None:
+    desk: Desk = await start_desk(PEERLINE_HANDOFF_REALERT="180", PEERLINE_HANDOFF_WAIT_NOTICE="600")
+    await desk.ask_for_human()
+    await desk.sweep(100)
+    assert not [c for c in desk.tg.calls_to("sendMessage", GROUP) if "Still waiting" in c.params["text"]]
+    await desk.sweep(100)  # 200 s waited
+    await desk.group_reply("Still waiting")
+    await desk.sweep(400)  # 600 s: the person hears nobody is free yet, with the choice to leave
+    notice = await sent_containing(desk, "sendMessage", ALICE, "nobody has been free")
+    assert button_data(notice) == ["hw:stay", "hw:leave"]
+    alerts = [c for c in desk.tg.calls_to("sendMessage", GROUP) if "Still waiting" in c.params["text"]]
+    assert len(alerts) >= 2, "each realert period announces again"
+    await desk.tg.press_button(ALICE, "hw:leave", int(notice.result["message_id"]))
+    await eventually(lambda: _has(desk.bot, ALICE, "You've left the line"))
+    await desk.group_reply("The person left the queue.")
+    assert await desk.desk.queue.get(desk.bot.user_key(ALICE)) is None
+
+
+async def test_unclaimed_crisis_is_realerted_loudly_and_pinned(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    await desk.alice_says("i want to end my life")
+    await desk.alice_texts(1)
+    await desk.ask_for_human()
+    # A crisis conversation is announced loudly as soon as it is queued.
+    await desk.tg.wait_for_calls("pinChatMessage", 1)
+    await desk.sweep(200)
+    alert = await desk.group_reply("Crisis conversation waiting")
+    await desk.tg.wait_for(
+        lambda c: c.method == "pinChatMessage" and c.params["message_id"] == alert.result["message_id"],
+        description="the realert pinned",
+    )
+
+
+async def test_supporter_silence_realerts_and_an_idle_conversation_returns_to_the_bot(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk(
+        PEERLINE_HANDOFF_SILENCE="300", PEERLINE_HANDOFF_IDLE="1200", PEERLINE_HANDOFF_RETURN="600"
+    )
+    topic = await desk.claimed()
+    desk.clock.now += 10
+    await desk.alice_says("are you still there?")
+    await desk.tg.wait_for(lambda: bool(desk.copies_to(GROUP, topic)), description="relayed")
+    await desk.sweep(310)
+    await desk.group_reply("has had no reply")
+    await desk.sweep(900)  # 1210 s of quiet: a reminder in the topic
+    reminder = await desk.group_reply("This conversation has been quiet")
+    assert reminder.params["message_thread_id"] == topic
+    await desk.sweep(610)  # and then back to the bot, with the feedback question
+    returned = await sent_containing(desk, "sendMessage", ALICE, "It's been quiet for a while")
+    assert button_data(returned) == ["fb:y", "fb:n"]
+    assert await desk.desk.queue.get(desk.bot.user_key(ALICE)) is None
+
+
+async def test_crisis_conversation_is_not_returned_to_the_bot_while_the_person_is_writing(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk(PEERLINE_HANDOFF_IDLE="600", PEERLINE_HANDOFF_RETURN="300")
+    await desk.claimed()
+    await desk.alice_says("i dont want to be alive anymore")
+    await eventually(lambda: _has(desk.bot, ALICE, SUICIDE_REPLY))
+    for _ in range(4):
+        await desk.sweep(400)  # the supporter is silent, but the person keeps writing
+        await desk.alice_says("still here")
+    await desk.sweep(1)
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and record.claimed and record.crisis
+    assert not await _has(desk.bot, ALICE, "It's been quiet for a while")
+
+
+async def test_outside_opening_hours_the_person_hears_when_supporters_are_back(
+    start_desk: Any, brain: Brain
+) -> None:
+    # START is a Friday 08:00 UTC = 03:00 in New York; the shift starts at 09:00 there.
+    desk: Desk = await start_desk(
+        PEERLINE_SUPPORT_HOURS="mon-fri 09:00-17:00", PEERLINE_SUPPORT_TIMEZONE="America/New_York"
+    )
+    await desk.alice_says("/human")
+    await desk.alice_texts(1)
+    await desk.alice_says("yes")
+    closed = await sent_containing(desk, "sendMessage", ALICE, "aren't on shift right now")
+    assert "Friday 09:00 (America/New_York)" in closed.params["text"]
+    assert escape(brain.content.region(None).values["crisis_line"]) in closed.params["text"]
+    assert not desk.tg.calls_to("createForumTopic")
+    # The bot still answers.
+    await desk.alice_says("how do i use narcan")
+    await eventually(lambda: _has(desk.bot, ALICE, "aloxone"))
+    # Once the shift starts, the same request is queued.
+    desk.clock.now += 7 * 3600
+    await desk.ask_for_human()
+
+
+# -- topics that heal -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("breakage", ["delete_topic", "close_topic"])
+async def test_a_deleted_or_closed_topic_is_recreated_with_the_card_and_the_message_arrives(
+    start_desk: Any, breakage: str
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    getattr(desk.tg, breakage)(GROUP, topic)
+    await desk.alice_says("hello? did you get this")
+    created = await desk.tg.wait_for_calls("createForumTopic", 2)
+    new_topic = int(created[-1].result["message_thread_id"])
+    assert new_topic != topic
+    await desk.tg.wait_for(
+        lambda: bool(desk.copies_to(GROUP, new_topic)), description="copied into the new topic"
+    )
+    await desk.tg.wait_for(lambda: desk.card_call(new_topic) is not None, description="a new card")
+    # The supporter's replies in the new topic reach the person.
+    await desk.in_group(SAM, "I'm still here, the old topic broke", new_topic)
+    await desk.tg.wait_for(lambda: bool(desk.copies_to(ALICE)), description="the reply relayed")
+
+
+# -- supporters' commands ------------------------------------------------------------------------
+
+
+async def test_release_puts_the_conversation_back_for_another_supporter(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.in_group(SAM, "/release", topic)
+    await desk.group_reply("back in the queue")
+    await eventually(lambda: _has(desk.bot, ALICE, "put you back in line"))
+    await desk.in_group(ROBIN, "/alias Robin")
+    await desk.group_reply("<b>Robin</b>")
+    assert await desk.press(ROBIN, topic) == "You have this conversation. Write in its topic to reply."
+    await eventually(lambda: _has(desk.bot, ALICE, "<b>Robin</b>, a peer supporter, has joined"))
+
+
+async def test_only_the_owner_may_end_or_release_and_others_are_told_who_has_it(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    assert await desk.press(ROBIN, topic) == "Already claimed by Sam."
+    await desk.in_group(ROBIN, "/end", topic)
+    await desk.group_reply("This conversation is with Sam.")
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and record.claimed
+
+
+async def test_queue_and_mine_list_conversations(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.in_group(SAM, "/mine")
+    mine = await desk.group_reply("<b>Your conversations</b>")
+    assert conversation_alias(ID_SECRET, desk.bot.user_key(ALICE)) in mine.params["text"]
+    await desk.in_group(SAM, "/queue", topic)
+    await desk.group_reply("Nobody is waiting.")
+
+
+async def test_block_stops_a_person_reaching_supporters_but_the_bot_and_crisis_replies_go_on(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.in_group(SAM, "/block", topic)
+    blocked = await desk.group_reply("Blocked. To undo: /unblock")
+    await eventually(lambda: _has(desk.bot, ALICE, "ended the chat"))
+    await desk.alice_says("/human")
+    await desk.alice_says("yes")
+    await eventually(lambda: _has(desk.bot, ALICE, "can't connect you to a peer supporter"))
+    await desk.alice_says("my friend isnt breathing")
+    await eventually(lambda: _has(desk.bot, ALICE, OVERDOSE_REPLY))
+    assert len(desk.tg.calls_to("createForumTopic")) == 1
+    alias = conversation_alias(ID_SECRET, desk.bot.user_key(ALICE))
+    assert alias in blocked.params["text"]
+    await desk.in_group(SAM, f"/unblock {alias}")
+    await desk.group_reply("Unblocked")
+    await desk.ask_for_human()
+
+
+async def test_forget_mid_handoff_ends_it_and_removes_queue_entry_and_mappings(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.alice_says("/forget")
+    await desk.alice_says("yes")
+    await desk.group_reply("deleted their data")
+    close = (await desk.tg.wait_for_calls("closeForumTopic"))[0]
+    assert close.params["message_thread_id"] == topic
+    await eventually(lambda: _has(desk.bot, ALICE, "deleted"))
+    user = desk.bot.user_key(ALICE)
+
+    async def nothing_left() -> bool:
+        return user not in await redis_dump(desk.bot)
+
+    await eventually(nothing_left)
+    assert await desk.desk.queue.by_topic(topic) is None
+    assert await desk.desk.queue.waiting() == []
+    assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{active}}") == 0
+
+
+async def test_non_supporters_are_refused_politely_and_ignored_in_topics(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.ask_for_human()
+    answer = await desk.press(STRANGER, topic)
+    assert answer == "Only peer supporters on the rota can claim or close conversations."
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and not record.claimed
+    # A stranger's message and command in the group are ignored; a supporter's claim still works.
+    await desk.in_group(STRANGER, "hi alice it's me", topic)
+    await desk.in_group(STRANGER, "/queue")
+    assert await desk.press(SAM, topic) == "You have this conversation. Write in its topic to reply."
+    assert not desk.copies_to(ALICE)
+    assert not [c for c in desk.tg.calls_to("sendMessage", GROUP) if "Waiting</b>" in str(c.params["text"])]
+
+
+async def test_card_button_pressed_outside_the_supporters_group_does_nothing(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.ask_for_human()
+    ticket, _ = desk.ticket(topic)
+    await desk.tg.press_button(SAM, f"hc:{ticket}", 999)  # a forged press in a private chat
+    await desk.tg.wait_for_calls("answerCallbackQuery", 1)
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and not record.claimed
+
+
+# -- guarantees -----------------------------------------------------------------------------------
+
+
+async def test_nothing_sent_to_the_group_or_stored_names_the_person(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.alice_says("i use fentanyl and want to cut down")
+    await desk.tg.send_photo(ALICE, first_name=ALICE_NAME, username=ALICE_USERNAME)
+    await desk.alice_says("my friend isnt breathing")
+    await desk.tg.wait_for(lambda: len(desk.copies_to(GROUP, topic)) >= 3, description="3 copies")
+    await desk.in_group(SAM, "/queue")
+    await desk.group_reply("Nobody is waiting")
+    secrets_of_alice = (str(ALICE), ALICE_NAME, ALICE_USERNAME, "Alicia")
+    to_group = [c for c in desk.tg.calls if str(c.params.get("chat_id")) == str(GROUP)]
+    assert to_group
+    for call in to_group:
+        # from_chat_id is the person's chat on copyMessage: Telegram uses it, supporters never see it.
+        shown = {k: v for k, v in call.params.items() if k != "from_chat_id"}
+        for secret in secrets_of_alice:
+            assert secret not in repr(shown), (call.method, secret)
+    # The copies Telegram delivers carry no forward header and no sender.
+    for message in desk.tg.messages_in(GROUP):
+        if message.get("message_thread_id") == topic and "forward_origin" in message:
+            pytest.fail("a relayed message carries a forward header")
+    # A dump of Redis holds no raw id, name or words.
+    dump = await redis_dump(desk.bot)
+    for secret in (*secrets_of_alice, "fentanyl", "breathing"):
+        assert secret not in dump, secret
+
+
+async def test_supporters_identity_never_reaches_the_person(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.tg.send_text(
+        SAM,
+        "hi, I'm here",
+        chat_id=GROUP,
+        chat_type="supergroup",
+        message_thread_id=topic,
+        first_name="Samantha Realname",
+        username="sam_real_handle",
+    )
+    await desk.tg.wait_for(lambda: bool(desk.copies_to(ALICE)), description="relayed")
+    to_alice = [c for c in desk.tg.calls if str(c.params.get("chat_id")) == str(ALICE)]
+    for call in to_alice:
+        shown = {k: v for k, v in call.params.items() if k != "from_chat_id"}
+        for secret in (str(SAM), "Samantha", "sam_real_handle"):
+            assert secret not in repr(shown)
+    for message in desk.tg.messages_in(ALICE):
+        assert "forward_origin" not in message and "forward_from" not in message
+
+
+async def test_slow_relaying_is_shown_on_the_card(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    desk.desk.settings = replace(desk.desk.settings, delay_notice=0.2)
+    desk.tg.delay("copyMessage", 0.3, count=1)
+    await desk.alice_says("hello")
+    await sent_containing(desk, "editMessageText", GROUP, "Relaying is delayed")
+    await desk.tg.wait_for(lambda: bool(desk.copies_to(GROUP, topic)), description="relayed in the end")
+
+
+async def test_fifty_concurrent_claims_on_two_application_instances_have_exactly_one_winner(
+    brain: Brain,
+) -> None:
+    supporters = [5_000_000_000 + i for i in range(50)]
+    async with bot_factory(brain) as start:
+        clock = Clock()
+        env = {
+            "SUPPORTERS_CHAT_ID": str(GROUP),
+            "SUPPORTER_IDS": ",".join(map(str, supporters)),
+            "PEERLINE_REDIS_PREFIX": f"pltest-{secrets.token_hex(6)}",  # one prefix: the two share state
+        }
+        first = await start(clock=clock, **env)
+        second = await start(clock=clock, **env)
+        for bot in (first, second):
+            bot.tg.register_chat(GROUP, "supergroup", is_forum=True)
+        desk = Desk(first, clock)
+        topic = await desk.ask_for_human()
+        ticket, card = desk.ticket(topic)
+        await asyncio.gather(
+            *(
+                (first if i % 2 else second).tg.press_button(s, f"hc:{ticket}", card, chat_id=GROUP)
+                for i, s in enumerate(supporters)
+            )
+        )
+        await first.tg.wait_for_calls("answerCallbackQuery", 25, timeout=10)
+        await second.tg.wait_for_calls("answerCallbackQuery", 25, timeout=10)
+        answers = [
+            str(c.params.get("text", ""))
+            for bot in (first, second)
+            for c in bot.tg.calls_to("answerCallbackQuery")
+        ]
+        winners = [a for a in answers if a.startswith("You have this conversation")]
+        assert len(winners) == 1, answers
+        assert sum(a.startswith("Already claimed by") for a in answers) == 49
+        record = await desk.desk.queue.get(first.user_key(ALICE))
+        assert record is not None and record.claimed and record.owner
+        joined = [
+            c
+            for bot in (first, second)
+            for c in bot.tg.calls_to("sendMessage", ALICE)
+            if "has joined" in c.params["text"]
+        ]
+        assert len(joined) == 1

@@ -125,7 +125,9 @@ class Dialogue:
             trace.score = outcome.match.score if outcome.match else None
             trace.crisis = any(r.crisis for r in outcome.replies)
             trace.flooded = count > self.flood_limit
-            if claimed is not None and message_id is not None and not trace.flooded:
+            # An answer to the bot's own question (e.g. "yes" to /forget) is for the bot, not the supporter.
+            for_the_bot = session.pending is not None and session.pending.kind == "forget"
+            if claimed is not None and message_id is not None and not trace.flooded and not for_the_bot:
                 trace.reply = "relayed"
                 typing.cancel()
                 await self._relay(bot, person, claimed, outcome, message_id)
