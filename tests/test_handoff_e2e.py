@@ -629,3 +629,15 @@ async def test_fifty_concurrent_claims_on_two_application_instances_have_exactly
             if "has joined" in c.params["text"]
         ]
         assert len(joined) == 1
+
+
+async def test_refer_sends_a_referral_card_to_the_person_and_shows_it_in_the_topic(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.in_group(SAM, "/refer methadone Portlnd", topic)
+    card = await sent_containing(desk, "sendMessage", ALICE, "Example Opioid Treatment Program")
+    assert "Example Community Wellness Center" not in card.params["text"]  # Chicago, and no methadone
+    shown = await desk.group_reply("Sent to the person")
+    assert shown.params["message_thread_id"] == topic
+    await desk.in_group(SAM, "/refer teleportation Portland", topic)
+    await desk.group_reply("Usage: /refer KIND")

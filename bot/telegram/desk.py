@@ -35,6 +35,8 @@ from bot.handoff.record import Handoff
 from bot.handoff.sealed import ChatIdSeal, SealBroken
 from bot.handoff.timers import Duty, HandoffLimits, duties
 from bot.logs import log_event
+from bot.referrals.card import referral_card
+from bot.referrals.model import SERVICE_KINDS
 from bot.privacy import UserKeys
 from bot.session import Session
 from bot.telegram.handoff import HandoffRequest
@@ -303,6 +305,8 @@ class SupportersDesk:
             await self._refresh_card(bot, record)
             await self._tell_person(bot, record, "handoff_released")
             return "Released: the conversation is back in the queue."
+        if name == "refer":
+            return await self._refer(bot, record, args)
         if name == "block":
             await self.queue.block(record.user, record.alias)
             log_event(log, "handoff_blocked", alias=self.keys.alias(record.user))
@@ -315,6 +319,35 @@ class SupportersDesk:
             )
             return f"Blocked. To undo: /unblock {escape(record.alias)}"
         return None
+
+    async def _refer(self, bot: Bot, record: Handoff, args: str) -> str | None:
+        """/refer KIND CITY: the best local services, sent to the person in their language and region."""
+        kind, _, place = args.strip().partition(" ")
+        kind = kind.lower().replace("-", "_")
+        if kind == "any":
+            kind = ""
+        if (kind and kind not in SERVICE_KINDS) or not place.strip():
+            kinds = ", ".join(SERVICE_KINDS)
+            return f"Usage: /refer KIND CITY-OR-POSTCODE, e.g. /refer naloxone Portland. Kinds: any, {kinds}"
+        content = self.engine.brain.content
+        text = referral_card(
+            self.engine.brain.directory,
+            kind,
+            place.strip(),
+            content.locale(record.locale or None),
+            content.locale(None),
+            content.region(record.region or None).in_locale(record.locale or content.default_locale),
+            datetime.fromtimestamp(self.clock(), UTC),
+        )
+        chat_id = self._chat_of(record)
+        if chat_id is None:
+            return None
+        try:
+            await send_reply(bot, chat_id, Reply(text))
+        except Forbidden:
+            await self._close(bot, record, "The person has blocked the bot; the conversation is closed.")
+            return None
+        return "📍 Sent to the person:\n\n" + text
 
     # -- time ---------------------------------------------------------------------------
 
