@@ -35,9 +35,9 @@ from bot.handoff.record import Handoff
 from bot.handoff.sealed import ChatIdSeal, SealBroken
 from bot.handoff.timers import Duty, HandoffLimits, duties
 from bot.logs import log_event
+from bot.privacy import UserKeys
 from bot.referrals.card import referral_card
 from bot.referrals.model import SERVICE_KINDS
-from bot.privacy import UserKeys
 from bot.session import Session
 from bot.telegram.handoff import HandoffRequest
 from bot.telegram.render import NO_PREVIEW, send_reply
