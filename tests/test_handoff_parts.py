@@ -1,0 +1,196 @@
+"""The handoff's pure parts: aliases, sealed chat ids, opening hours, timer duties, the stored record,
+and the queue's claim on a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.handoff.alias import conversation_alias
+from bot.handoff.hours import OpeningHours
+from bot.handoff.queue import HandoffQueue
+from bot.handoff.record import Handoff
+from bot.handoff.sealed import ChatIdSeal, SealBroken
+from bot.handoff.timers import Duty, HandoffLimits, duties
+from tests.redis_support import reachable_redis
+
+SECRET = "a-deployment-secret-0123456789"
+USER = "0123456789abcdef0123456789abcdef"
+NOW = 1_800_000_000.0
+
+
+def test_alias_is_friendly_stable_and_depends_on_the_secret() -> None:
+    alias = conversation_alias(SECRET, USER)
+    assert re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+ \d{4}", alias)
+    assert conversation_alias(SECRET, USER) == alias
+    assert conversation_alias("another-secret-0123456789", USER) != alias
+    many = {conversation_alias(SECRET, f"{i:032x}") for i in range(2000)}
+    assert len(many) >= 1990  # clashes are rare
+
+
+def test_sealed_chat_id_opens_only_for_its_user_and_secret() -> None:
+    seal = ChatIdSeal(SECRET)
+    token = seal.seal(987_654_321_012_345, USER)
+    assert "987654321012345" not in token
+    assert seal.open(token, USER) == 987_654_321_012_345
+    assert seal.seal(987_654_321_012_345, USER) != token  # a fresh nonce each time
+    with pytest.raises(SealBroken):
+        seal.open(token, "f" * 32)  # copied onto another person's record
+    with pytest.raises(SealBroken):
+        ChatIdSeal("another-secret-0123456789").open(token, USER)
+    with pytest.raises(SealBroken):
+        seal.open(token[:-4] + "AAAA", USER)
+    assert repr(seal) == "ChatIdSeal(key=<hidden>)"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_opening_hours_in_a_time_zone_across_midnight_and_the_week() -> None:
+    hours = OpeningHours.parse("mon-fri 09:00-17:00; sat 20:00-02:00", "America/New_York")
+    assert hours.is_open(at("2027-01-15T14:00:00+00:00"))  # Friday 09:00 in New York
+    assert not hours.is_open(at("2027-01-15T13:59:00+00:00"))
+    assert hours.is_open(at("2027-01-17T06:30:00+00:00"))  # Sunday 01:30 NY, from Saturday's shift
+    assert not hours.is_open(at("2027-01-17T07:00:00+00:00"))  # Sunday 02:00 NY: closed
+    nxt = hours.next_opening(at("2027-01-17T07:00:00+00:00"))
+    assert nxt is not None and (nxt.strftime("%a %H:%M"), str(nxt.tzinfo)) == (
+        "Mon 09:00",
+        "America/New_York",
+    )
+    assert hours.next_opening(at("2027-01-15T15:00:00+00:00")) is None  # open now
+
+
+def test_empty_opening_hours_mean_always_open() -> None:
+    hours = OpeningHours.parse("")
+    assert hours.always_open and hours.is_open(datetime.now(UTC))
+
+
+@pytest.mark.parametrize(
+    ("spec", "zone", "complaint"),
+    [
+        ("mon-fri 9-5", "UTC", "HH:MM-HH:MM"),
+        ("someday 09:00-17:00", "UTC", "days are mon"),
+        ("mon 09:00-25:00", "UTC", "not a time of day"),
+        ("mon 09:00-17:00", "Mars/Olympus", "unknown time zone"),
+    ],
+)
+def test_bad_opening_hours_say_how_to_write_them(spec: str, zone: str, complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        OpeningHours.parse(spec, zone)
+
+
+def record(**changes: object) -> Handoff:
+    return Handoff(user=USER, ticket="t1", alias="Calm Bear 0001", chat="sealed", since=NOW).with_changes(
+        **changes
+    )
+
+
+LIMITS = HandoffLimits(
+    realert_after=100, tell_person_after=300, silence_after=200, idle_after=600, return_after=300
+)
+
+
+def test_waiting_duties_realert_each_period_and_tell_the_person_once() -> None:
+    assert duties(record(), NOW + 99, LIMITS) == []
+    assert duties(record(), NOW + 100, LIMITS) == [Duty.REALERT]
+    assert duties(record(alerts=1), NOW + 150, LIMITS) == []
+    assert duties(record(alerts=2), NOW + 300, LIMITS) == [Duty.REALERT, Duty.TELL_PERSON]
+    assert duties(record(alerts=3, wait_notified=True), NOW + 350, LIMITS) == []
+
+
+def test_claimed_duties_silence_then_idle_then_return() -> None:
+    claimed = record(state="claimed", claimed_at=NOW, last_person=NOW + 10)
+    assert duties(claimed, NOW + 209, LIMITS) == []
+    assert duties(claimed, NOW + 210, LIMITS) == [Duty.SILENCE_ALERT]
+    answered = claimed.with_changes(last_supporter=NOW + 20)
+    assert duties(answered, NOW + 300, LIMITS) == []
+    assert duties(answered, NOW + 620, LIMITS) == [Duty.IDLE_REMINDER]
+    reminded = answered.with_changes(idle_reminded=True)
+    assert duties(reminded, NOW + 919, LIMITS) == []
+    assert duties(reminded, NOW + 920, LIMITS) == [Duty.RETURN_TO_BOT]
+    # The person writing again resets the quiet: no return while they are still writing.
+    assert duties(reminded.with_changes(last_person=NOW + 900), NOW + 920, LIMITS) == []
+
+
+def test_record_round_trips_through_a_redis_hash_and_tolerates_damage() -> None:
+    full = record(
+        state="claimed",
+        topic=42,
+        card=43,
+        crisis=True,
+        region="uk",
+        locale="es",
+        intents=("naloxone", "methadone"),
+        owner="abc",
+        owner_name="Sam",
+        claimed_at=NOW + 1,
+        alerts=2,
+        delayed=True,
+    )
+    raw = full.to_hash()
+    assert all(isinstance(v, str) for v in raw.values())
+    assert Handoff.from_hash(USER, raw) == full
+    assert Handoff.from_hash(USER, {"ticket": "t1"}) is None
+    odd = Handoff.from_hash(USER, {**raw, "topic": "x", "since": "soon", "alerts": ""})
+    assert odd is not None and odd.topic is None and odd.alerts == 0
+
+
+@pytest.fixture
+async def queue() -> AsyncIterator[HandoffQueue]:
+    client = await reachable_redis()
+    prefix = f"pltest-{secrets.token_hex(6)}"
+    yield HandoffQueue(client, prefix, ttl_seconds=600, block_ttl_seconds=600)
+    stale = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+    if stale:
+        await client.delete(*stale)
+    await client.aclose()
+
+
+async def test_claim_is_atomic_under_fifty_concurrent_claims(queue: HandoffQueue) -> None:
+    waiting = record()
+    await queue.open(waiting)
+    results = await asyncio.gather(*(queue.claim(waiting, f"s{i}", f"Supporter {i}", NOW) for i in range(50)))
+    winners = [r for r in results if r[0] == "claimed"]
+    assert len(winners) == 1
+    assert {r for r in results if r[0] == "taken"} == {("taken", winners[0][1])}
+    assert await queue.position(USER) is None  # out of the queue
+
+
+async def test_crisis_jumps_the_queue_and_release_keeps_the_original_place(queue: HandoffQueue) -> None:
+    first = record(user="a" * 32, ticket="ta", since=NOW)
+    second = record(user="b" * 32, ticket="tb", since=NOW + 60)
+    await queue.open(first)
+    await queue.open(second)
+    assert [r.user for r in await queue.waiting()] == [first.user, second.user]
+    await queue.mark_crisis(await queue.get(second.user) or second)
+    assert [r.user for r in await queue.waiting()] == [second.user, first.user]
+    await queue.claim(first, "s1", "Sam", NOW + 120)
+    assert [r.user for r in await queue.waiting()] == [second.user]
+    await queue.release(await queue.get(first.user) or first, NOW + 200)
+    assert [r.user for r in await queue.waiting()] == [second.user, first.user]
+
+
+async def test_an_update_from_an_ended_handoff_does_not_resurrect_it(queue: HandoffQueue) -> None:
+    old = record()
+    await queue.open(old)
+    await queue.close(USER, old)
+    await queue.update(old, last_person=NOW + 5)
+    assert await queue.get(USER) is None
+    await queue.open(record(ticket="t2"))
+    await queue.update(old, crisis=True)  # the old ticket: ignored
+    current = await queue.get(USER)
+    assert current is not None and current.ticket == "t2" and not current.crisis
+
+
+async def test_expired_records_are_cleaned_out_of_the_indexes(queue: HandoffQueue) -> None:
+    await queue.open(record())
+    await queue.redis.delete(queue.record_key(USER))  # as if it expired
+    assert await queue.active() == []
+    assert await queue.waiting() == []
