@@ -25,7 +25,6 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.content.html import escape
 from bot.engine import Engine
-from bot.errors import StoreUnavailable
 from bot.events import Reply
 from bot.handoff import card
 from bot.handoff.alias import conversation_alias
@@ -368,7 +367,7 @@ class SupportersDesk:
                 await asyncio.sleep(self.settings.sweep_seconds)
                 try:
                     await self.sweep(bot)
-                except (StoreUnavailable, TelegramError) as exc:
+                except Exception as exc:  # the loop must outlive any one failure, or nobody is re-alerted
                     log_event(log, "handoff_sweep_failed", logging.WARNING, error=type(exc).__name__)
 
         self._sweeper = asyncio.create_task(loop())
