@@ -77,6 +77,12 @@ def test_clearly_spanish_message_switches_and_reply_is_spanish(engine: Engine) -
     assert "naloxona" in text.lower()
 
 
+def test_spanish_message_naming_a_drug_english_also_knows_still_switches(engine: Engine) -> None:
+    # "metadona" scores about as well in English as in Spanish; the Spanish words decide.
+    outcome = engine.handle(TextMessage("hola necesito ayuda con la metadona"), Session(locale="en"))
+    assert outcome.session is not None and outcome.session.locale == "es"
+
+
 def test_clearly_english_message_switches_back(engine: Engine) -> None:
     text, session, intent = reply_text(engine, "where can i get narcan for my friend", Session(locale="es"))
     assert intent == "naloxone" and session is not None and session.locale == "en"

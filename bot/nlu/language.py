@@ -15,6 +15,9 @@ from bot.nlu.normalise import basic_normalise
 
 MIN_WORDS = 3
 MIN_MARKERS = 2
+# With clear markers, the other language may understand a little less well (a shared drug name such as
+# "metadona" can score about as high in English) and still win.
+SCORE_SLACK = 10.0
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def written_in(
             continue
         there = results[code]
         understood_there = there.intent is not None or (here is not None and here.intent is None)
-        if not understood_there or (here is not None and there.score + 1e-9 < here.score):
+        if not understood_there or (here is not None and there.score + SCORE_SLACK < here.score):
             continue
         if best is None or count > best[0]:
             best = (count, code)
