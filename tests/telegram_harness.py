@@ -76,10 +76,19 @@ class RunningBot:
         return [k for k in await self.redis_keys() if key in k]
 
     async def stored(self) -> dict[str, str]:
-        """Every key this bot wrote, with its value."""
+        """Every key this bot wrote, with its value (hashes and sorted sets as their members, as text)."""
         found = {}
         for key in await self.redis_keys():
-            raw = await self.redis.get(key)
+            kind = (await self.redis.type(key)).decode()
+            raw: object
+            if kind == "string":
+                raw = await self.redis.get(key)
+            elif kind == "hash":
+                raw = await self.redis.hgetall(key)
+            elif kind == "zset":
+                raw = await self.redis.zrange(key, 0, -1, withscores=True)
+            else:
+                continue
             if raw is not None:
                 found[key] = raw.decode() if isinstance(raw, bytes) else str(raw)
         return found
