@@ -56,6 +56,8 @@ VARIABLES: dict[str, str] = {
     "WEBHOOK_LISTEN": "address the webhook server binds to (default 127.0.0.1; 0.0.0.0 in Docker)",
     "WEBHOOK_PORT": "port the webhook server listens on (default 8443)",
     "WEBHOOK_SECRET": "1-256 characters of A-Z a-z 0-9 _ -; Telegram sends it with every update",
+    "PEERLINE_METRICS_PORT": "port for /healthz and /metrics (Prometheus); unset: off. Worker N uses port+N",
+    "PEERLINE_METRICS_LISTEN": "address the /healthz and /metrics server binds to (default 127.0.0.1)",
 }
 
 DEFAULT_SESSION_TTL = 86_400
@@ -64,6 +66,7 @@ DEFAULT_BLOCK_DAYS = 30
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
 DEFAULT_REDIS_PREFIX = "pl"
+DEFAULT_METRICS_LISTEN = "127.0.0.1"
 MIN_ID_SECRET_CHARS = 16
 
 _TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
@@ -102,6 +105,8 @@ class Settings:
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     webhook_port: int = DEFAULT_WEBHOOK_PORT
     webhook_secret: str | None = field(default=None, repr=False)
+    metrics_port: int | None = None
+    metrics_listen: str = DEFAULT_METRICS_LISTEN
 
     @classmethod
     def load(
@@ -364,6 +369,10 @@ class _Reader:
                 "WEBHOOK_PORT", _port, DEFAULT_WEBHOOK_PORT, "a port number between 1 and 65535"
             ),
             webhook_secret=webhook_secret,
+            metrics_port=self.parsed(
+                "PEERLINE_METRICS_PORT", _port, None, "a port number between 1 and 65535"
+            ),
+            metrics_listen=self.text("PEERLINE_METRICS_LISTEN") or DEFAULT_METRICS_LISTEN,
         )
 
 

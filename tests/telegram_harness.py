@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
@@ -75,10 +76,19 @@ class RunningBot:
         return [k for k in await self.redis_keys() if key in k]
 
     async def stored(self) -> dict[str, str]:
-        """Every key this bot wrote, with its value."""
+        """Every key this bot wrote, with its value (hashes and sorted sets as their members, as text)."""
         found = {}
         for key in await self.redis_keys():
-            raw = await self.redis.get(key)
+            kind = (await self.redis.type(key)).decode()
+            raw: object
+            if kind == "string":
+                raw = await self.redis.get(key)
+            elif kind == "hash":
+                raw = await self.redis.hgetall(key)
+            elif kind == "zset":
+                raw = await self.redis.zrange(key, 0, -1, withscores=True)
+            else:
+                continue
             if raw is not None:
                 found[key] = raw.decode() if isinstance(raw, bytes) else str(raw)
         return found
@@ -127,6 +137,7 @@ class StartBot(Protocol):
         typing_after: float | None = None,
         token: str | None = None,
         clock: Callable[[], float] | None = None,
+        content_root: Path | None = None,
         **env: str,
     ) -> RunningBot: ...
 
@@ -146,6 +157,7 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
             typing_after: float | None = None,
             token: str | None = None,
             clock: Callable[[], float] | None = None,
+            content_root: Path | None = None,
             **env: str,
         ) -> RunningBot:
             tg = await stack.enter_async_context(FakeTelegram(token=token))
@@ -169,7 +181,13 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
             session_store = store or open_store(settings)
             # The desk's timers run only when a test calls `sweep` (with its own clock).
             app = build_application(
-                settings, brain, session_store, typing_after=typing_after, clock=clock, sweep=False
+                settings,
+                brain,
+                session_store,
+                typing_after=typing_after,
+                clock=clock,
+                sweep=False,
+                content_root=content_root,
             )
             stop = asyncio.Event()
             task = asyncio.create_task(serve(app, settings, webhook=webhook, store=session_store, stop=stop))

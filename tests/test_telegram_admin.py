@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
 from bot.brain import Brain
 from bot.charts import png_size
@@ -16,11 +15,9 @@ from bot.events import Command
 from bot.reload import ContentReloader
 from bot.session import Session
 from bot.state.reload_bus import ReloadBus
-from bot.telegram.admin import register_admin_handlers
-from bot.usage import UsageStats
+from bot.telegram.application import BUS_KEY, RELOADER_KEY
 from tests.fake_telegram import UploadedFile
 from tests.minimal_content import write_minimal_content
-from tests.redis_support import REDIS_URL
 from tests.telegram_harness import ALICE, BOB, RunningBot, StartBot, bot_factory
 
 
@@ -32,23 +29,19 @@ async def start_bot(brain: Brain) -> AsyncIterator[StartBot]:
 
 @pytest.fixture
 async def admin_bot(start_bot: StartBot, tmp_path: Path) -> AsyncIterator[tuple[RunningBot, Path, ReloadBus]]:
-    """A bot with ALICE as its admin, serving the minimal content from a folder the test can edit."""
-    bot = await start_bot(ADMIN_IDS=str(ALICE))
+    """A bot with ALICE as its admin, serving the minimal content from a folder the test can edit.
+
+    The admin commands, the reloader and the bus listener are the ones `build_application` and `serve`
+    wire in, as in production.
+    """
     root = write_minimal_content(tmp_path / "content")
-    engine: Engine = bot.app.bot_data["engine"]
-    reloader = ContentReloader(root, engine)
-    await reloader.reload()
-    client = Redis.from_url(REDIS_URL)
-    bus = ReloadBus(client, bot.prefix, reloader, "process-under-test")
-    stats = UsageStats(client, bot.prefix)
-    register_admin_handlers(bot.app, reloader, admin_ids=bot.settings.admin_ids, bus=bus, stats=stats)
-    stop = asyncio.Event()
-    listener = asyncio.create_task(bus.listen(stop))
+    bot = await start_bot(ADMIN_IDS=str(ALICE), content_root=root)
+    reloader: ContentReloader = bot.app.bot_data[RELOADER_KEY]
+    assert (await reloader.reload()).ok
+    bus = bot.app.bot_data[BUS_KEY]
+    assert isinstance(bus, ReloadBus)
     await asyncio.wait_for(bus.subscribed.wait(), 5)
     yield bot, root, bus
-    stop.set()
-    await listener
-    await client.aclose()
 
 
 async def test_admin_reload_reports_the_diff_and_the_bot_answers_from_new_content(

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
@@ -20,18 +21,25 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseUpdateProcessor
 
 from bot.brain import Brain
 from bot.config import Settings
+from bot.content.loader import default_content_root
 from bot.engine import COMMANDS, Engine
 from bot.handoff.queue import HandoffQueue
 from bot.handoff.sealed import ChatIdSeal
 from bot.logs import log_event
+from bot.monitoring.metrics import BotMetrics
 from bot.privacy import UserKeys
+from bot.reload import ContentReloader
 from bot.state import SessionStore
 from bot.state.redis import RedisStore
+from bot.state.reload_bus import ReloadBus
+from bot.telegram.admin import register_admin_handlers
 from bot.telegram.desk import Clock, DeskSettings, SupportersDesk
 from bot.telegram.dialogue import Dialogue
 from bot.telegram.handlers import AnyApplication, register_handlers
 from bot.telegram.handoff import HandoffService
 from bot.telegram.supporters import register_supporter_handlers
+from bot.usage import Recorders, UsageRecorder, UsageStats
+from bot.usage.unmatched import UnmatchedLog
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +107,9 @@ async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update):
         kind = next((k for k in ALLOWED_UPDATES if getattr(update, k, None) is not None), "other")
     error = context.error
+    metrics = context.application.bot_data.get(METRICS_KEY)
+    if isinstance(metrics, BotMetrics):
+        metrics.count_error(kind)
     log.error(
         "event=handler_error update_kind=%s error=%s",
         kind,
@@ -109,6 +120,13 @@ async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 DESK_KEY = "peerline.desk"
 """Where the application keeps its `SupportersDesk` (in `bot_data`), when supporters are configured."""
+ENGINE_KEY = "engine"
+"""The one Engine the Dialogue and the desk share; a reload swaps its Brain."""
+RELOADER_KEY = "peerline.reloader"
+BUS_KEY = "peerline.reload_bus"
+"""The `ReloadBus` (with Redis only); `serve` runs its listener for as long as the bot runs."""
+METRICS_KEY = "peerline.metrics"
+USAGE_KEY = "peerline.usage"
 
 
 def _chain(
@@ -122,7 +140,11 @@ def _chain(
 
 
 def build_desk(
-    settings: Settings, engine: Engine, store: SessionStore, clock: Clock | None
+    settings: Settings,
+    engine: Engine,
+    store: SessionStore,
+    clock: Clock | None,
+    stats: UsageRecorder | None = None,
 ) -> SupportersDesk | None:
     """The supporters' desk, if a supporters' chat is set and state is in Redis (it needs shared state)."""
     if settings.supporters_chat_id is None:
@@ -144,7 +166,20 @@ def build_desk(
     )
     keys = UserKeys(settings.id_secret)
     seal = ChatIdSeal(settings.id_secret)
-    return SupportersDesk(engine, queue, keys, seal, settings.id_secret, desk_settings, clock or time.time)
+    return SupportersDesk(
+        engine, queue, keys, seal, settings.id_secret, desk_settings, clock or time.time, stats
+    )
+
+
+def queue_reader(desk: SupportersDesk, clock: Clock) -> Callable[[], Coroutine[Any, Any, tuple[int, float]]]:
+    """For the metrics: how many people wait for a supporter, and the longest wait (read at scrape time)."""
+
+    async def read() -> tuple[int, float]:
+        waiting = await desk.queue.waiting()
+        oldest = max((clock() - r.since for r in waiting), default=0.0)
+        return len(waiting), oldest
+
+    return read
 
 
 def build_application(
@@ -156,16 +191,27 @@ def build_application(
     typing_after: float | None = 1.0,
     clock: Clock | None = None,
     sweep: bool = True,
+    content_root: Path | None = None,
 ) -> AnyApplication:
     """The PTB Application for these settings, with every handler registered and the engine wired in.
 
     With a supporters' chat and Redis, the supporters' desk takes handoffs; `clock` and `sweep=False`
-    let tests drive its timers themselves.
+    let tests drive its timers themselves. With Redis, usage statistics are counted and reloads reach
+    every process (`serve` runs the `ReloadBus` listener); `content_root` is where /reload reads from.
     """
     if not settings.telegram_bot_token:
         raise ValueError("settings.telegram_bot_token is required to build the Telegram application")
     engine = Engine(brain)
-    desk = build_desk(settings, engine, store, clock) if handoff is None else None
+    metrics = BotMetrics()
+    redis = store.client if isinstance(store, RedisStore) else None
+    usage = UsageStats(redis, settings.redis_prefix) if redis is not None else None
+    stats = Recorders([metrics] if usage is None else [usage, metrics])
+    unmatched = (
+        UnmatchedLog(redis, settings.redis_prefix) if redis is not None and settings.keep_unmatched else None
+    )
+    desk = build_desk(settings, engine, store, clock, stats) if handoff is None else None
+    if desk is not None:
+        metrics.queue_reader = queue_reader(desk, clock or time.time)
     handoff = handoff or desk
     dialogue = Dialogue(
         engine,
@@ -175,6 +221,9 @@ def build_application(
         default_region=settings.region,
         handoff=handoff,
         typing_after=typing_after,
+        stats=stats,
+        unmatched=unmatched,
+        metrics=metrics,
     )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
@@ -203,6 +252,15 @@ def build_application(
         app.bot_data[DESK_KEY] = desk
         register_supporter_handlers(app, desk)
     register_handlers(app, dialogue, settings.supporters_chat_id)
-    app.bot_data["engine"] = engine  # the admin tools (reload, --watch) swap its Brain
+    # One reloader for /reload, --watch and the bus: all swap the Brain of the engine shared above.
+    reloader = ContentReloader(content_root or default_content_root(), engine)
+    bus = ReloadBus(redis, settings.redis_prefix, reloader) if redis is not None else None
+    group = {settings.supporters_chat_id} if settings.supporters_chat_id is not None else set()
+    register_admin_handlers(
+        app, reloader, admin_ids=settings.admin_ids, bus=bus, stats=usage, group_chat_ids=group
+    )
+    app.bot_data.update(
+        {ENGINE_KEY: engine, RELOADER_KEY: reloader, BUS_KEY: bus, METRICS_KEY: metrics, USAGE_KEY: usage}
+    )
     app.add_error_handler(log_error)
     return app

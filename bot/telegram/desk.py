@@ -40,6 +40,7 @@ from bot.referrals.model import SERVICE_KINDS
 from bot.session import Session
 from bot.telegram.handoff import HandoffRequest
 from bot.telegram.render import NO_PREVIEW, send_reply
+from bot.usage.recorder import UsageRecorder
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class SupportersDesk:
         id_secret: str,
         settings: DeskSettings,
         clock: Clock = time.time,
+        stats: UsageRecorder | None = None,
     ) -> None:
         self.engine = engine
         self.queue = queue
@@ -90,6 +92,7 @@ class SupportersDesk:
         self._alias_secret = id_secret
         self.settings = settings
         self.clock = clock
+        self.stats = stats
         self._sweeper: asyncio.Task[None] | None = None
 
     # -- the person's side (called by the Dialogue) ----------------------------------------
@@ -132,6 +135,8 @@ class SupportersDesk:
         )
         await self.queue.open(record)
         log_event(log, "handoff_requested", alias=request.alias, crisis=record.crisis)
+        if self.stats is not None:
+            await self.stats.record_handoff_requested()
         position = await self.queue.position(user) or 1
         await self._tell(bot, request.chat_id, "handoff_queued", session, position=position)
         record = await self._open_topic(bot, record)
@@ -209,6 +214,8 @@ class SupportersDesk:
             alias=self.keys.alias(record.user),
             waited_s=round(self.clock() - record.since),
         )
+        if self.stats is not None:
+            await self.stats.record_handoff_claimed(self.clock() - record.since)
         await self._refresh_card(bot, record)
         await self._post(bot, record.topic, f"✅ Claimed by {escape(name or 'a supporter')}. Say hello!")
         await self._tell_person(bot, record, "handoff_joined", supporter=name or card.DEFAULT_SUPPORTER_NAME)

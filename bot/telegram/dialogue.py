@@ -19,15 +19,28 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.engine import Engine
 from bot.errors import StoreUnavailable
-from bot.events import EndHandoff, Event, Feedback, ForgetUser, LeaveQueue, Outcome, Reply, RequestHandoff
+from bot.events import (
+    EndHandoff,
+    Event,
+    Feedback,
+    ForgetUser,
+    LeaveQueue,
+    Outcome,
+    Reply,
+    RequestHandoff,
+    TextMessage,
+)
 from bot.handoff.record import Handoff
 from bot.logs import log_event
+from bot.monitoring.metrics import BotMetrics
 from bot.privacy import UserKeys
 from bot.session import Session
 from bot.state import SessionStore
 from bot.telegram.handoff import HandoffRequest, HandoffService, SupportersNotConnected
 from bot.telegram.render import in_send_order, send_reply
 from bot.telegram.store_guard import StoreGuard
+from bot.usage.recorder import UsageRecorder
+from bot.usage.unmatched import UnmatchedLog
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +75,19 @@ class _Trace:
     intent: str | None = None
     score: float | None = None
     crisis: bool = False
+    fallback: bool = False
     flooded: bool = False
     store: str = "ok"
 
 
 async def _nothing() -> None:
     return None
+
+
+def fell_back(before: Session, outcome: Outcome) -> bool:
+    """The engine found no topic and gave its fallback answer (the only turn that counts a miss)."""
+    after = outcome.session
+    return outcome.intent is None and after is not None and after.fallbacks > before.fallbacks
 
 
 class Dialogue:
@@ -83,6 +103,9 @@ class Dialogue:
         default_region: str | None = None,
         handoff: HandoffService | None = None,
         typing_after: float | None = TYPING_AFTER_SECONDS,
+        stats: UsageRecorder | None = None,
+        unmatched: UnmatchedLog | None = None,
+        metrics: BotMetrics | None = None,
     ) -> None:
         self.engine = engine
         self.guard = StoreGuard(store)
@@ -91,6 +114,9 @@ class Dialogue:
         self.default_region = default_region
         self.handoff: HandoffService = handoff or SupportersNotConnected(engine)
         self.typing_after = typing_after
+        self.stats = stats
+        self.unmatched = unmatched  # only when the deployment opted in (PEERLINE_KEEP_UNMATCHED)
+        self.metrics = metrics
 
     async def handle(
         self,
@@ -125,6 +151,7 @@ class Dialogue:
             trace.score = outcome.match.score if outcome.match else None
             trace.crisis = any(r.crisis for r in outcome.replies)
             trace.flooded = count > self.flood_limit
+            trace.fallback = fell_back(session, outcome)
             # An answer to the bot's own question (e.g. "yes" to /forget) is for the bot, not the supporter.
             for_the_bot = session.pending is not None and session.pending.kind == "forget"
             if claimed is not None and message_id is not None and not trace.flooded and not for_the_bot:
@@ -146,11 +173,15 @@ class Dialogue:
                 await send_reply(bot, person.chat_id, Reply(self.engine.system_text(unread, session)))
             if trace.crisis and claimed is None:
                 await self._note_crisis(bot, user)
+            await self._count(trace, event)
         except Forbidden:
             trace.reply = "blocked"
             await self._forget_blocked(user, trace.alias)
         finally:
             typing.cancel()
+            latency = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.observe_update(trace.kind, trace.reply, latency)
             log_event(
                 log,
                 "update",
@@ -162,8 +193,18 @@ class Dialogue:
                 flooded=trace.flooded,
                 store=trace.store,
                 reply=trace.reply,
-                latency_ms=round((time.perf_counter() - started) * 1000),
+                latency_ms=round(latency * 1000),
             )
+
+    async def _count(self, trace: _Trace, event: Event) -> None:
+        """Usage statistics (no user data) and, if opted in, the scrubbed text of a fallback."""
+        answered = trace.reply == "engine"
+        fallback = answered and trace.fallback and not trace.crisis
+        if self.stats is not None:
+            intent = trace.intent if answered else None
+            await self.stats.record_update(intent, fallback, trace.crisis)
+        if fallback and self.unmatched is not None and isinstance(event, TextMessage):
+            await self.unmatched.record(event.text)  # the text only: no key, alias or chat id goes with it
 
     async def private_only(self, bot: Bot, chat_id: int) -> None:
         """Tell a group the bot only works in private chats, at most once per group per window."""
@@ -221,6 +262,8 @@ class Dialogue:
                 await self._handoff_action(bot, person, user, trace, action, outcome.session or Session())
             elif isinstance(action, Feedback):
                 log_event(log, "handoff_feedback", helpful=action.helpful)
+                if self.stats is not None:
+                    await self.stats.record_feedback(action.helpful)
         if outcome.session is None:
             if not forgotten:
                 await self.guard.forget(user)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,13 @@ def add_run_command(subparsers: Any) -> None:
     run.add_argument(
         "--watch", action="store_true", help="reload the content when its YAML files change (validated first)"
     )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --webhook: N worker processes on WEBHOOK_PORT, WEBHOOK_PORT+1, ... sharing Redis",
+    )
     run.set_defaults(func=cmd_run)
 
 
@@ -65,6 +73,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         webhook=args.webhook,
     )
     configure_logging(settings.log_level, settings.log_format, settings.secrets)
+    workers = getattr(args, "workers", 1)
+    if workers != 1:
+        from bot.telegram.workers import run_workers
+
+        return run_workers(settings, workers, sys.argv[1:])
     for warning in settings.startup_warnings():
         log.warning(warning)
     content_dir = getattr(args, "content", None) or os.environ.get("PEERLINE_CONTENT_DIR")
@@ -72,13 +85,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     brain = Brain.load(root)
     settings.check_region(brain.content)
     store = open_store(settings)
-    app = build_application(settings, brain, store)
+    app = build_application(settings, brain, store, content_root=root)
     background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = []
     if getattr(args, "watch", False):
-        from bot.reload import ContentReloader, watch
+        from bot.reload import ReloadResult, watch
+        from bot.telegram.application import BUS_KEY, RELOADER_KEY
 
-        reloader = ContentReloader(root, app.bot_data["engine"])
-        background.append(lambda stop: watch(reloader, stop))
+        reloader, bus = app.bot_data[RELOADER_KEY], app.bot_data[BUS_KEY]
+
+        async def tell_others(result: ReloadResult) -> None:
+            if result.ok and bus is not None:  # processes that don't watch reload too
+                await bus.report_version()
+                await bus.publish_reload()
+
+        background.append(lambda stop: watch(reloader, stop, tell_others))
     try:
         asyncio.run(serve(app, settings, webhook=args.webhook, store=store, background=background))
     except InvalidToken as exc:
@@ -101,9 +121,17 @@ async def serve(
 
     Mirrors `Application.run_polling`, but as a coroutine, so tests drive exactly this code.
     Pending updates are never dropped: a crisis message sent while the bot was down still gets answered.
-    `background` jobs (e.g. watching the content) run from start-up until `stop`.
+    `background` jobs (e.g. watching the content) run from start-up until `stop`, with the `ReloadBus`
+    listener (so reloads published by other processes reach this one's engine) and, when
+    PEERLINE_METRICS_PORT is set, the /healthz and /metrics server.
     """
-    from bot.telegram.application import ALLOWED_UPDATES
+    from bot.monitoring.endpoint import OperationsServer
+    from bot.telegram.application import ALLOWED_UPDATES, BUS_KEY, ENGINE_KEY, METRICS_KEY
+
+    bus = app.bot_data.get(BUS_KEY)
+    if bus is not None:
+        background = [*background, bus.listen]
+    operations: OperationsServer | None = None
 
     signals = (signal.SIGINT, signal.SIGTERM) if stop is None else ()
     stop = stop or asyncio.Event()
@@ -134,6 +162,14 @@ async def serve(
                     )
                 await app.start()
                 jobs.extend(asyncio.create_task(job(stop)) for job in background)
+                if settings.metrics_port is not None:
+                    operations = OperationsServer(
+                        app.bot_data[ENGINE_KEY],
+                        app.bot_data[METRICS_KEY],
+                        store,
+                        uses_redis=settings.redis_url is not None,
+                    )
+                    operations.start(settings.metrics_listen, settings.metrics_port)
                 mode = "webhook" if webhook else "polling"
                 log_event(log, "bot_started", mode=mode, bot=app.bot.username)
                 if store is not None and not await store.ping():
@@ -143,6 +179,8 @@ async def serve(
                     )
                 await stop.wait()
             finally:
+                if operations is not None:
+                    await operations.stop()
                 for job in jobs:
                     job.cancel()
                 await asyncio.gather(*jobs, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""Watching a running bot from outside: Prometheus metrics and a health check, on their own HTTP port."""
