@@ -156,6 +156,9 @@ class Matcher:
         self._build_word_index()
         vocabulary = set(self._vocab)
         vocabulary.update(token for k in self._keywords.words for token in k.split())
+        # Known words are never "corrected": stop words ("estoy" is not a typo of "esto") and keyword phrases.
+        vocabulary.update(token for phrase, _ in self._keywords.phrases for token in phrase.split())
+        vocabulary.update(self.stopwords)
         self.speller = Speller(vocabulary)
         self.crisis = CrisisDetector(self.intents, self.settings.crisis_example)
         crisis_rows = [n for n, o in enumerate(owners) if self.intents[o].crisis]
