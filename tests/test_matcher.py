@@ -178,3 +178,10 @@ def test_stop_words_and_keyword_words_are_not_spell_corrected(brain: Brain) -> N
         "me",
         "ayuda",
     ]
+
+
+def test_letters_alone_never_make_a_crisis(brain: Brain) -> None:
+    # "novia" and the crisis example "(ya) no (quiero estar) viva" share letters but no word.
+    result = brain.matcher("es").match("tienes novia?")
+    assert not result.crisis and result.intent is None
+    assert brain.matcher("es").match("no quiero estar viva").crisis
