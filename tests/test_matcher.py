@@ -166,3 +166,22 @@ def test_any_string_yields_a_valid_result(brain: Brain, text: str) -> None:
         "confirm",
     }
     assert result.crisis == (result.crisis_reason is not None)
+
+
+def test_stop_words_and_keyword_words_are_not_spell_corrected(brain: Brain) -> None:
+    spanish = brain.matchers["es"]
+    # "estoy" is a stop word, not a typo of "esto"; "quien" must stay "quien" for keyword phrases.
+    assert spanish.speller.word("estoy") == "estoy"
+    assert spanish.speller.word("cuando") == "cuando"
+    assert spanish.prepare("si consumo solo y me pasa algo quien me ayuda")[1].split()[-3:] == [
+        "quien",
+        "me",
+        "ayuda",
+    ]
+
+
+def test_letters_alone_never_make_a_crisis(brain: Brain) -> None:
+    # "novia" and the crisis example "(ya) no (quiero estar) viva" share letters but no word.
+    result = brain.matcher("es").match("tienes novia?")
+    assert not result.crisis and result.intent is None
+    assert brain.matcher("es").match("no quiero estar viva").crisis

@@ -156,11 +156,15 @@ class Matcher:
         self._build_word_index()
         vocabulary = set(self._vocab)
         vocabulary.update(token for k in self._keywords.words for token in k.split())
+        # Known words are never "corrected": stop words ("estoy" is not a typo of "esto") and keyword phrases.
+        vocabulary.update(token for phrase, _ in self._keywords.phrases for token in phrase.split())
+        vocabulary.update(self.stopwords)
         self.speller = Speller(vocabulary)
         self.crisis = CrisisDetector(self.intents, self.settings.crisis_example)
         crisis_rows = [n for n, o in enumerate(owners) if self.intents[o].crisis]
         self._crisis_examples = [self._sorted_examples[n] for n in crisis_rows]
         self._crisis_owners = np.asarray([owners[n] for n in crisis_rows], dtype=np.intp)
+        self._crisis_words = [frozenset(text.split()) for text in self._crisis_examples]
 
     def _build_word_index(self) -> None:
         """IDF over intents (a word in every intent says nothing), postings, and intent centroids."""
@@ -291,14 +295,22 @@ class Matcher:
         return found
 
     def crisis_similarity(self, text: str) -> dict[str, float]:
-        """How close the message is, word for word, to any crisis example."""
+        """How close the message is, word for word, to any crisis example that shares a word with it.
+
+        Letters alone can make unrelated short texts look alike ("novia" and "no viva" score 83).
+        """
         query = self.content_words(text[: self.settings.match_chars])
         if not query or not self._crisis_examples:
             return {}
         ordered = " ".join(sorted(query.split()))
         row = process.cdist([ordered], self._crisis_examples, scorer=fuzz.ratio, workers=1)[0]
+        words = set(ordered.split())
         best: dict[str, float] = {}
-        for owner, score in zip(self._crisis_owners.tolist(), row.tolist(), strict=True):
+        for owner, score, shared in zip(
+            self._crisis_owners.tolist(), row.tolist(), self._crisis_words, strict=True
+        ):
+            if shared.isdisjoint(words):
+                continue
             best[self.ids[owner]] = max(best.get(self.ids[owner], 0.0), float(score))
         return best
 
