@@ -12,25 +12,30 @@ from typing import Any
 
 from bot.config import DEFAULT_REDIS_PREFIX
 from bot.errors import PeerlineError
+from bot.state.redis_url import check_redis_url
 
 
-def _redis_target(args: argparse.Namespace) -> tuple[str, str]:
+def _redis_target(args: argparse.Namespace) -> tuple[str, str, bool]:
+    """The URL, key prefix and whether the URL names a Redis Cluster (redis+cluster:// or REDIS_CLUSTER)."""
     url = args.redis_url or os.environ.get("REDIS_URL")
     if not url:
         raise PeerlineError("no Redis to read: set REDIS_URL or pass --redis-url redis://host:6379/0")
+    cluster = os.environ.get("REDIS_CLUSTER", "").strip().lower() in ("on", "true", "yes", "1")
+    problem = check_redis_url(url, cluster)
+    if problem:
+        raise PeerlineError(f"the Redis URL {problem}")
     prefix = args.prefix or os.environ.get("PEERLINE_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX
-    return url, prefix
+    return url, prefix, cluster
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from redis.asyncio import Redis
-
+    from bot.state.client import open_redis
     from bot.usage import UsageStats, format_usage_table
 
-    url, prefix = _redis_target(args)
+    url, prefix, cluster = _redis_target(args)
 
     async def read() -> list[Any]:
-        client = Redis.from_url(url, socket_connect_timeout=3)
+        client = open_redis(url, cluster=cluster, timeout_seconds=3)
         try:
             return await UsageStats(client, prefix).read(args.days)
         finally:
@@ -47,15 +52,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_unmatched(args: argparse.Namespace) -> int:
-    from redis.asyncio import Redis
-
+    from bot.state.client import open_redis
     from bot.usage.clusters import cluster_texts
     from bot.usage.unmatched import UnmatchedLog
 
-    url, prefix = _redis_target(args)
+    url, prefix, cluster = _redis_target(args)
 
     async def read() -> list[str]:
-        client = Redis.from_url(url, socket_connect_timeout=3)
+        client = open_redis(url, cluster=cluster, timeout_seconds=3)
         try:
             return await UnmatchedLog(client, prefix).read(args.days)
         finally:

@@ -21,6 +21,7 @@ from bot.content.model import Content
 from bot.errors import ConfigError
 from bot.handoff.hours import OpeningHours
 from bot.handoff.timers import HandoffLimits
+from bot.state.redis_url import check_redis_url, is_cluster_url
 
 T = TypeVar("T")
 
@@ -30,7 +31,9 @@ LogFormat = Literal["text", "json"]
 VARIABLES: dict[str, str] = {
     "TELEGRAM_BOT_TOKEN": "the bot token from @BotFather (required for `peerline run`)",
     "TELEGRAM_BASE_URL": "Bot API base URL for a self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot",
-    "REDIS_URL": "Redis URL, e.g. redis://redis:6379/0; unset keeps state in memory (lost on restart)",
+    "REDIS_URL": "Redis URL, e.g. redis://redis:6379/0, or redis+cluster://host:port,host:port for a Redis "
+    "Cluster; unset keeps state in memory (lost on restart)",
+    "REDIS_CLUSTER": "off (default) or on: REDIS_URL (redis:// or rediss://) is one node of a Redis Cluster",
     "PEERLINE_REDIS_PREFIX": "prefix of every Redis key (default pl), to share one Redis between bots",
     "PEERLINE_ID_SECRET": "long random secret for hashing Telegram user ids (required with REDIS_URL)",
     "PEERLINE_REGION": "default region code for new conversations (default: the content's default)",
@@ -85,6 +88,7 @@ class Settings:
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_base_url: str | None = None
     redis_url: str | None = field(default=None, repr=False)
+    redis_cluster: bool = False  # REDIS_URL names a Redis Cluster (redis+cluster:// or REDIS_CLUSTER=on)
     redis_prefix: str = DEFAULT_REDIS_PREFIX
     id_secret: str = field(default="", repr=False)
     id_secret_generated: bool = False
@@ -276,10 +280,13 @@ class _Reader:
             )
 
         redis_url = self.text("REDIS_URL")
-        if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
-            self.problem(
-                "REDIS_URL", "must start with redis://, rediss:// or unix://, e.g. redis://redis:6379/0"
-            )
+        cluster_switch = self.parsed("REDIS_CLUSTER", _switch, False, "on or off")
+        url_problem = check_redis_url(redis_url, cluster_switch) if redis_url else None
+        if url_problem:
+            self.problem("REDIS_URL", url_problem)
+        if cluster_switch and not redis_url:
+            self.problem("REDIS_CLUSTER", "is on but REDIS_URL is not set; set REDIS_URL to a cluster node")
+        redis_cluster = bool(redis_url) and (cluster_switch or is_cluster_url(redis_url or ""))
         prefix = self.text("PEERLINE_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX
         if not _PREFIX_RE.fullmatch(prefix):
             self.problem("PEERLINE_REDIS_PREFIX", "must be 1-32 letters, digits, '.', '_' or '-'")
@@ -329,6 +336,7 @@ class _Reader:
             telegram_bot_token=token,
             telegram_base_url=base_url,
             redis_url=redis_url,
+            redis_cluster=redis_cluster,
             redis_prefix=prefix,
             id_secret=id_secret,
             id_secret_generated=generated,

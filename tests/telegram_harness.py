@@ -195,7 +195,8 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
             async def shut_down() -> None:
                 stop.set()
                 await asyncio.wait_for(task, 10)
-                stale = [k async for k in admin.scan_iter(match=f"{settings.redis_prefix}:*", count=500)]
+                # "*" first: some keys start with a hash tag, e.g. {prefix:stats:day}:waits
+                stale = [k async for k in admin.scan_iter(match=f"*{settings.redis_prefix}:*", count=500)]
                 if stale:
                     await admin.delete(*stale)
 

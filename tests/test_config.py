@@ -9,6 +9,7 @@ import pytest
 from bot.brain import Brain
 from bot.config import VARIABLES, Settings
 from bot.errors import ConfigError
+from bot.state.redis_url import cluster_target
 
 TOKEN = "123456:ABCdef_ghi-JKL"
 SECRET = "0123456789abcdef0123"
@@ -145,3 +146,46 @@ def test_the_default_region_must_exist_in_the_content(brain: Brain) -> None:
 
 def test_every_variable_is_documented() -> None:
     assert all(description.strip() for description in VARIABLES.values())
+
+
+def test_a_redis_cluster_url_names_every_node_and_keeps_its_password_secret() -> None:
+    url = "redis+cluster://:clusterpass1@10.0.0.1:7000,10.0.0.2:7001,[::1]:7002"
+    settings = Settings.load({"REDIS_URL": url, "PEERLINE_ID_SECRET": SECRET})
+    assert settings.redis_cluster and settings.redis_url == url
+    assert "clusterpass1" in settings.secrets and "clusterpass1" not in repr(settings)
+    target = cluster_target(url)
+    assert target.nodes == (("10.0.0.1", 7000), ("10.0.0.2", 7001), ("::1", 7002))
+    assert (target.password, target.tls) == ("clusterpass1", False)
+    assert cluster_target("rediss+cluster://cache.example.org").nodes == (("cache.example.org", 6379),)
+    assert cluster_target("rediss+cluster://cache.example.org").tls
+
+
+def test_redis_cluster_switch_turns_a_plain_url_into_a_cluster_seed() -> None:
+    plain = Settings.load({"REDIS_URL": "redis://10.0.0.1:7000", "PEERLINE_ID_SECRET": SECRET})
+    assert not plain.redis_cluster
+    switched = Settings.load(
+        {"REDIS_URL": "redis://10.0.0.1:7000/0", "REDIS_CLUSTER": "on", "PEERLINE_ID_SECRET": SECRET}
+    )
+    assert switched.redis_cluster
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"REDIS_URL": "redis://10.0.0.1:7000/3", "REDIS_CLUSTER": "on"}, "only database 0"),
+        ({"REDIS_URL": "redis+cluster://10.0.0.1:7000/2"}, "only database 0"),
+        ({"REDIS_URL": "unix:///run/redis.sock", "REDIS_CLUSTER": "on"}, "reached over TCP"),
+        ({"REDIS_URL": "redis+cluster://10.0.0.1:70000"}, "port from 1 to 65535"),
+        ({"REDIS_URL": "redis+cluster://10.0.0.1:7000,,10.0.0.2:7000"}, "empty node"),
+        ({"REDIS_URL": "redis+cluster://10.0.0.1:7000?ssl=true"}, "remove them"),
+        ({"REDIS_URL": "memcached://10.0.0.1"}, "redis+cluster://"),
+        ({"REDIS_CLUSTER": "on"}, "REDIS_URL is not set"),
+        ({"REDIS_URL": "redis://10.0.0.1", "REDIS_CLUSTER": "maybe"}, "on or off"),
+    ],
+)
+def test_a_redis_cluster_setting_that_cannot_work_is_refused_with_the_fix(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match="REDIS_") as caught:
+        Settings.load({**environ, "PEERLINE_ID_SECRET": SECRET})
+    assert message in str(caught.value)

@@ -1,7 +1,9 @@
-"""Session stores: one behavioural suite run against MemoryStore and a real Redis, plus UserKeys.
+"""Session stores: one behavioural suite run against MemoryStore, a real Redis and a real Redis Cluster,
+plus UserKeys.
 
-The Redis half uses database 15 of the Redis at 127.0.0.1:6379 (reserved for tests) under a random key
-prefix per test, and deletes what it wrote afterwards. CI guarantees that Redis, so it fails, not skips.
+The Redis part uses database 15 of the Redis at 127.0.0.1:6379 (reserved for tests), the cluster part
+the three-primary cluster the tests start (`tests/cluster_support.py`); both under a random key prefix
+per test, deleting what they wrote afterwards. CI guarantees both, so they fail, not skip.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from typing import Protocol
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from redis.asyncio import Redis
 from redis.crc import key_slot
 
 from bot.errors import ConfigError, StoreUnavailable
 from bot.privacy import UserKeys
 from bot.session import Pending, Session
 from bot.state import USER_KEY_KINDS, MemoryStore, SessionStore, UserKeyKind
+from bot.state.client import RedisClient, open_redis
 from bot.state.memory import _Entry
 from bot.state.redis import RedisStore, key_for
+from tests.cluster_support import ClusterNodes
 from tests.redis_support import REDIS_URL, reachable_redis
 
 TTL = 60
@@ -143,16 +146,18 @@ class MemoryBackend:
 
 
 class RedisBackend:
-    name = "redis"
+    """One Redis server, or (with a cluster URL and client) a Redis Cluster."""
 
-    def __init__(self, admin: Redis) -> None:
+    def __init__(self, admin: RedisClient, url: str = REDIS_URL, name: str = "redis") -> None:
+        self.name = name
         self.admin = admin
+        self.url = url
         self.prefix = f"pltest-{secrets.token_hex(6)}"
         self.stores: list[RedisStore] = []
         self.store: SessionStore = self.open(TTL)
 
     def open(self, ttl_seconds: int) -> RedisStore:
-        store = RedisStore.from_url(REDIS_URL, ttl_seconds, prefix=self.prefix)
+        store = RedisStore.from_url(self.url, ttl_seconds, prefix=self.prefix)
         self.stores.append(store)
         return store
 
@@ -194,26 +199,38 @@ class RedisBackend:
         await self.admin.aclose()
 
 
-@pytest.fixture(params=["memory", "redis"])
+def cluster_backend(nodes: ClusterNodes) -> RedisBackend:
+    return RedisBackend(open_redis(nodes.url), nodes.url, name="cluster")
+
+
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     harness: MemoryBackend | RedisBackend
-    harness = MemoryBackend() if request.param == "memory" else RedisBackend(await reachable_redis())
+    if request.param == "memory":
+        harness = MemoryBackend()
+    elif request.param == "redis":
+        harness = RedisBackend(await reachable_redis())
+    else:  # started only when a cluster case runs
+        harness = cluster_backend(request.getfixturevalue("redis_cluster"))
     try:
         yield harness
     finally:
         await harness.aclose()
 
 
-@pytest.fixture
-async def redis_backend() -> AsyncIterator[RedisBackend]:
-    harness = RedisBackend(await reachable_redis())
+@pytest.fixture(params=["redis", "cluster"])
+async def redis_backend(request: pytest.FixtureRequest) -> AsyncIterator[RedisBackend]:
+    if request.param == "redis":
+        harness = RedisBackend(await reachable_redis())
+    else:
+        harness = cluster_backend(request.getfixturevalue("redis_cluster"))
     try:
         yield harness
     finally:
         await harness.aclose()
 
 
-# --- The shared behaviour: both stores must pass every test below. ---
+# --- The shared behaviour: every backend must pass every test below. ---
 
 
 async def test_saved_session_loads_back_equal(backend: Backend) -> None:
@@ -383,7 +400,7 @@ async def test_ping_answers_when_up_and_close_is_safe_twice(backend: Backend) ->
     await store.close()
 
 
-# --- Redis only ---
+# --- Redis and Redis Cluster only ---
 
 
 async def test_keys_of_one_user_share_a_cluster_hash_tag(redis_backend: RedisBackend) -> None:
@@ -413,8 +430,9 @@ async def test_unreadable_stored_session_loads_as_none(redis_backend: RedisBacke
     assert await redis_backend.store.load(USER) is None
 
 
-async def test_redis_down_raises_store_unavailable() -> None:
-    store = RedisStore.from_url("redis://127.0.0.1:1/0", ttl_seconds=TTL)
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:1/0", "redis+cluster://127.0.0.1:1,127.0.0.1:2"])
+async def test_redis_down_raises_store_unavailable(url: str) -> None:
+    store = RedisStore.from_url(url, ttl_seconds=TTL)
     try:
         assert await store.ping() is False
         calls: list[Callable[[], Awaitable[object]]] = [

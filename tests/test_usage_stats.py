@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.crc import key_slot
 
 from bot.charts import png_size, usage_png
 from bot.cli import main
@@ -37,7 +38,7 @@ async def redis() -> AsyncIterator[tuple[Redis, str]]:
     client = await reachable_redis()
     prefix = f"pltest-{secrets.token_hex(6)}"
     yield client, prefix
-    stale = [k async for k in client.scan_iter(match=f"{prefix}:*", count=500)]
+    stale = [k async for k in client.scan_iter(match=f"*{prefix}:*", count=500)]
     if stale:
         await client.delete(*stale)
     await client.aclose()
@@ -80,8 +81,9 @@ async def test_keys_hold_no_user_data_and_expire_90_days_after_their_day(redis: 
     stats = UsageStats(client, prefix, Clock(LATE_EVENING))
     await stats.record_update("naloxone", fallback=False, crisis=False)
     await stats.record_handoff_claimed(12.5)
-    keys = sorted([k.decode() async for k in client.scan_iter(match=f"{prefix}:*")])
-    assert keys == [f"{prefix}:stats:2026-03-01", f"{prefix}:stats:2026-03-01:waits"]
+    keys = sorted([k.decode() async for k in client.scan_iter(match=f"*{prefix}:*")])
+    assert keys == [f"{prefix}:stats:2026-03-01", f"{{{prefix}:stats:2026-03-01}}:waits"]
+    assert key_slot(keys[0].encode()) == key_slot(keys[1].encode()), "one Lua script writes both"
     for key in keys:
         # the day ends in one hour; then 90 more days
         assert await client.ttl(key) == 3600 + 90 * 86_400
@@ -96,7 +98,7 @@ async def test_wait_samples_stay_bounded_and_keep_the_median(redis: tuple[Redis,
         await stats.record_handoff_claimed(wait)
     [day] = await stats.read(1)
     assert day.handoffs_claimed == 1_101
-    assert await client.zcard(f"{prefix}:stats:2026-03-01:waits") <= MAX_WAIT_SAMPLES
+    assert await client.zcard(f"{{{prefix}:stats:2026-03-01}}:waits") <= MAX_WAIT_SAMPLES
     assert day.median_wait == 551.0
 
 

@@ -11,8 +11,9 @@ Key schema (``user`` is a `UserKeys.key`; supporters are keyed the same way)::
     {prefix}:hq:alias:{<alias>}       string   user, for /unblock ALIAS        EX block ttl
     {prefix}:hq:supporter:{<key>}     string   the supporter's display name   EX one year
 
-Every command touches one key (or one hash-tagged slot), so it works on Redis Cluster too; the claim is
-one Lua script on the record, atomic across any number of bot processes.
+Every command and Lua script touches one key (or keys of one hash-tagged slot), so it works on Redis Cluster
+too; the claim is one Lua script on the record, atomic across any number of bot processes. Pipelines that
+span slots are non-transactional (a cluster client sends each part to its node).
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from bot.errors import StoreUnavailable
 from bot.handoff.record import Handoff
+from bot.state.client import REDIS_ERRORS, RedisClient
 from bot.state.redis import key_for
 
 SUPPORTER_NAME_TTL = 365 * 24 * 3600
@@ -61,14 +60,14 @@ def _text(value: object) -> str:
 def _store_errors() -> Iterator[None]:
     try:
         yield
-    except (RedisError, OSError) as exc:
+    except REDIS_ERRORS as exc:
         raise StoreUnavailable(f"the handoff queue (Redis) is unavailable: {type(exc).__name__}") from exc
 
 
 class HandoffQueue:
     """Handoff records and indexes in Redis; raises `StoreUnavailable` when Redis can't be reached."""
 
-    def __init__(self, client: Redis, prefix: str, ttl_seconds: int, block_ttl_seconds: int) -> None:
+    def __init__(self, client: RedisClient, prefix: str, ttl_seconds: int, block_ttl_seconds: int) -> None:
         self.redis = client
         self.prefix = prefix
         self.ttl = ttl_seconds
@@ -242,9 +241,11 @@ class HandoffQueue:
             user = await self.redis.get(self._lookup("alias", alias.lower()))
             if not user:
                 return False
-            await self.redis.delete(
-                key_for(self.prefix, _text(user), "blocked"), self._lookup("alias", alias.lower())
-            )
+            # Two slots (the user's and the alias's): two DELs, which a cluster sends each to its node.
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.delete(key_for(self.prefix, _text(user), "blocked"))
+                pipe.delete(self._lookup("alias", alias.lower()))
+                await pipe.execute()
         return True
 
     async def is_blocked(self, user: str) -> bool:

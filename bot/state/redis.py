@@ -8,7 +8,8 @@ Key schema (``user`` is a `UserKeys.key`, an HMAC of the Telegram id, never the 
     {prefix}:{<user>}:blocked   string  set by a supporter's /block (see bot/handoff/queue.py)
 
 The user key sits in a hash tag (``{...}``), so all of one user's keys map to one Redis Cluster slot:
-`forget` is then a single multi-key DEL that works on a cluster too. Every key is built by `key_for` from
+`forget` is then a single multi-key DEL that works on a cluster too; the flood counter is one Lua script
+on one key. Every key is built by `key_for` from
 a kind in `USER_KEY_KINDS`, and `forget` deletes all kinds, so new kinds are forgotten without extra code.
 Nothing in Redis holds message text or a raw id. Needs Redis 7.0+ (``EXPIRE ... NX``).
 """
@@ -18,11 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from redis.asyncio import ConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import RedisError
 
 from bot.errors import StoreUnavailable
 from bot.session import Session
@@ -35,10 +31,18 @@ from bot.state.base import (
     decode_session,
     encode_session,
 )
+from bot.state.client import DEFAULT_TIMEOUT_SECONDS, REDIS_ERRORS, RedisClient, open_redis
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "pl"
+
+# KEYS[1] the flood counter; ARGV[1] the window. Count and expiry land together; NX keeps the window fixed.
+_COUNT = """
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
+return count
+"""
 
 
 def key_for(prefix: str, user: str, kind: UserKeyKind) -> str:
@@ -51,7 +55,7 @@ def _unavailable_on_error() -> Iterator[None]:
     """Turn any Redis or socket failure into `StoreUnavailable`, so the bot can carry on without state."""
     try:
         yield
-    except (RedisError, OSError) as exc:
+    except REDIS_ERRORS as exc:
         raise StoreUnavailable(
             f"the session store (Redis) is unavailable: {type(exc).__name__}: {exc}; "
             "check that Redis is running and the Redis URL is right"
@@ -59,14 +63,15 @@ def _unavailable_on_error() -> Iterator[None]:
 
 
 class RedisStore:
-    """A `SessionStore` on Redis, sharing one connection pool for the life of the process."""
+    """A `SessionStore` on Redis or a Redis Cluster, sharing one client for the life of the process."""
 
-    def __init__(self, client: Redis, ttl_seconds: int, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, client: RedisClient, ttl_seconds: int, prefix: str = DEFAULT_PREFIX) -> None:
         if not prefix or any(c in prefix for c in "{}"):
             raise ValueError(f"prefix must be non-empty and free of braces, got {prefix!r}")
         self._redis = client
         self.ttl_seconds = check_ttl(ttl_seconds)
         self.prefix = prefix
+        self._count = client.register_script(_COUNT)
 
     @classmethod
     def from_url(
@@ -75,25 +80,15 @@ class RedisStore:
         ttl_seconds: int,
         prefix: str = DEFAULT_PREFIX,
         *,
-        timeout_seconds: float = 2.0,
+        cluster: bool = False,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> RedisStore:
-        """A store with its own connection pool, created here once; nothing connects until first use.
-
-        Timeouts and retries are short on purpose: a user waiting on a reply is better served by an answer
-        without memory than by a long wait for Redis.
-        """
-        pool = ConnectionPool.from_url(
-            url,
-            socket_timeout=timeout_seconds,
-            socket_connect_timeout=timeout_seconds,
-            retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries=1),
-        )
-        # from_pool: the client owns the pool, so close() releases it.
-        return cls(Redis.from_pool(pool), ttl_seconds, prefix)
+        """A store with its own client (see `open_redis`: a cluster for ``redis+cluster://`` or `cluster`)."""
+        return cls(open_redis(url, cluster=cluster, timeout_seconds=timeout_seconds), ttl_seconds, prefix)
 
     @property
-    def client(self) -> Redis:
-        """The connection pool's client, shared with the handoff queue and statistics."""
+    def client(self) -> RedisClient:
+        """The store's client, shared with the handoff queue and statistics."""
         return self._redis
 
     def key(self, user: str, kind: UserKeyKind) -> str:
@@ -118,21 +113,17 @@ class RedisStore:
         check_window(window_seconds)
         key = self.key(user, "flood")
         with _unavailable_on_error():
-            # MULTI/EXEC: the count and its expiry land together; NX keeps the window fixed, not sliding.
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, window_seconds, nx=True)
-                count, _ = await pipe.execute()
+            count = await self._count(keys=[key], args=[window_seconds])
         return int(count)
 
     async def ping(self) -> bool:
         try:
             return bool(await self._redis.ping())
-        except (RedisError, OSError):
+        except REDIS_ERRORS:
             return False
 
     async def close(self) -> None:
         try:
             await self._redis.aclose()
-        except (RedisError, OSError) as exc:  # shutting down anyway; nothing left to do with the error
+        except REDIS_ERRORS as exc:  # shutting down anyway; nothing left to do with the error
             log.warning("event=store_close_failed error=%s", type(exc).__name__)

@@ -4,7 +4,9 @@
     {prefix}:content:versions   hash     <instance> -> {"version", "at"}; entries older than STALE_SECONDS
                                          are ignored (a process refreshes its own every HEARTBEAT_SECONDS)
 
-An instance id is random per process: it names a process, never a person.
+An instance id is random per process: it names a process, never a person. On Redis Cluster, PUBLISH and
+SUBSCRIBE both go to the node serving the channel name's slot, so every process meets there and the
+receiver count stays right.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import socket
 import time
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio.cluster import RedisCluster
 
 from bot.logs import log_event
 from bot.reload import ContentReloader, ReloadResult
+from bot.state.client import REDIS_ERRORS, RedisClient
 from bot.usage.best_effort import BestEffort
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,14 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 60.0
 STALE_SECONDS = 3 * HEARTBEAT_SECONDS
 RETRY_SECONDS = 2.0
+
+
+# KEYS[1] the board; ARGV instance, entry, TTL: the entry and the board's expiry land together.
+_REPORT = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,7 @@ class ReloadBus:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         prefix: str,
         reloader: ContentReloader,
         instance: str | None = None,
@@ -62,12 +72,13 @@ class ReloadBus:
         self.subscribed = asyncio.Event()  # set while listening: tests and /reload can rely on delivery
         self.last_result: ReloadResult | None = None
         self._health = BestEffort("reload_bus")
+        self._report = redis.register_script(_REPORT)
 
     async def publish_reload(self) -> int:
         """Ask every other process to reload; returns how many listeners got it (0 if Redis is down)."""
         try:
             receivers: int = await self.redis.publish(self.channel, json.dumps({"from": self.instance}))
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             self._health.failed(exc)
             return 0
         self._health.succeeded()
@@ -77,11 +88,8 @@ class ReloadBus:
         """Write this process's live version to the board."""
         entry = json.dumps({"version": self.reloader.version, "at": time.time()})
         try:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.hset(self.board, self.instance, entry)
-            pipe.expire(self.board, int(STALE_SECONDS * 10))
-            await pipe.execute()
-        except (RedisError, OSError) as exc:
+            await self._report(keys=[self.board], args=[self.instance, entry, int(STALE_SECONDS * 10)])
+        except REDIS_ERRORS as exc:
             self._health.failed(exc)
         else:
             self._health.succeeded()
@@ -90,7 +98,7 @@ class ReloadBus:
         """Every process that reported recently, this one first."""
         try:
             raw = await self.redis.hgetall(self.board)
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             self._health.failed(exc)
             raw = {}
         now = time.time()
@@ -114,7 +122,7 @@ class ReloadBus:
         while not stop.is_set():
             try:
                 await self._listen_once(stop)
-            except (RedisError, OSError) as exc:
+            except REDIS_ERRORS as exc:
                 self.subscribed.clear()
                 self._health.failed(exc)
                 # A pause before reconnecting, cut short if the bot is stopping.
@@ -122,6 +130,9 @@ class ReloadBus:
                     await asyncio.wait_for(stop.wait(), RETRY_SECONDS)
 
     async def _listen_once(self, stop: asyncio.Event) -> None:
+        if isinstance(self.redis, RedisCluster):
+            # A cluster pubsub picks its node from the slot map, which is only loaded by a first command.
+            await self.redis.initialize()
         pubsub = self.redis.pubsub()
         try:
             await pubsub.subscribe(self.channel)

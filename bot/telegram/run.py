@@ -51,11 +51,16 @@ def add_run_command(subparsers: Any) -> None:
 
 
 def open_store(settings: Settings) -> SessionStore:
-    """Redis when REDIS_URL is set, else an in-memory store (lost on restart; warned about at start-up)."""
+    """Redis (one server or a cluster) when REDIS_URL is set, else an in-memory store (lost on restart)."""
     if settings.redis_url:
         from bot.state.redis import RedisStore
 
-        return RedisStore.from_url(settings.redis_url, settings.session_ttl, prefix=settings.redis_prefix)
+        return RedisStore.from_url(
+            settings.redis_url,
+            settings.session_ttl,
+            prefix=settings.redis_prefix,
+            cluster=settings.redis_cluster,
+        )
     return MemoryStore(settings.session_ttl)
 
 

@@ -5,10 +5,12 @@ Key schema (``day`` is ``YYYY-MM-DD`` in UTC)::
 
     {prefix}:stats:{day}         hash    messages, fallbacks, crisis, handoffs_requested, handoffs_claimed,
                                          feedback_helpful, feedback_unhelpful, intent:<id>
-    {prefix}:stats:{day}:waits   zset    wait seconds (score) of claimed handoffs, at most MAX_WAIT_SAMPLES
+    {{prefix}:stats:{day}}:waits zset    wait seconds (score) of claimed handoffs, at most MAX_WAIT_SAMPLES
 
-Both expire RETENTION_DAYS after their day ends. Every write is one atomic round trip (a MULTI pipeline
-or a Lua script), and a write never raises: the bot answers people whether or not Redis is there.
+The waits key's hash tag is the whole name of the day's hash, so on Redis Cluster both share its slot
+and the Lua script that writes both works (a key without braces hashes its whole name). Both expire
+RETENTION_DAYS after their day ends. Every write is one atomic round trip (a Lua script on one slot), and
+a write never raises: the bot answers people whether or not Redis is there.
 """
 
 from __future__ import annotations
@@ -20,10 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from bot.errors import StoreUnavailable
+from bot.state.client import REDIS_ERRORS, RedisClient
 from bot.usage.best_effort import BestEffort
 
 RETENTION_DAYS = 90
@@ -43,6 +43,14 @@ if redis.call('ZCARD', KEYS[2]) > tonumber(ARGV[3]) then
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+
+
+# KEYS[1] the day's hash; ARGV[1] its TTL, then field/amount pairs: the counts and the expiry land together.
+_INCREMENT = """
+for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 
@@ -74,16 +82,17 @@ class DayStats:
 class UsageStats:
     """Counts what the bot does, per UTC day; the `record_*` methods never raise."""
 
-    def __init__(self, redis: Redis, prefix: str, clock: Clock = time.time) -> None:
+    def __init__(self, redis: RedisClient, prefix: str, clock: Clock = time.time) -> None:
         self.redis = redis
         self.prefix = prefix
         self.clock = clock
         self._add_wait = redis.register_script(_ADD_WAIT)
+        self._increment_script = redis.register_script(_INCREMENT)
         self._health = BestEffort("usage_stats")
 
     def _keys(self, day: date) -> tuple[str, str]:
         base = f"{self.prefix}:stats:{day.isoformat()}"
-        return base, base + ":waits"
+        return base, f"{{{base}}}:waits"
 
     def _today(self) -> tuple[str, str, int]:
         """Today's keys and how many seconds until they are RETENTION_DAYS past the end of today."""
@@ -97,12 +106,11 @@ class UsageStats:
     async def _increment(self, counts: dict[str, int]) -> None:
         stats, _, ttl = self._today()
         try:
-            pipe = self.redis.pipeline(transaction=True)
+            args: list[str | int] = [ttl]
             for name, amount in counts.items():
-                pipe.hincrby(stats, name, amount)
-            pipe.expire(stats, ttl)
-            await pipe.execute()
-        except (RedisError, OSError) as exc:
+                args += [name, amount]
+            await self._increment_script(keys=[stats], args=args)
+        except REDIS_ERRORS as exc:
             self._health.failed(exc)
         else:
             self._health.succeeded()
@@ -129,7 +137,7 @@ class UsageStats:
             await self._add_wait(
                 keys=[stats, waits], args=[max(0.0, wait_seconds), sample, MAX_WAIT_SAMPLES, ttl]
             )
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             self._health.failed(exc)
         else:
             self._health.succeeded()
@@ -148,7 +156,7 @@ class UsageStats:
                 pipe.hgetall(stats)
                 pipe.zrange(waits, 0, -1, withscores=True)
             replies = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise StoreUnavailable(
                 f"usage statistics are unavailable: {type(exc).__name__}: {exc}; check REDIS_URL"
             ) from exc

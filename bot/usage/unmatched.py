@@ -15,10 +15,8 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from bot.errors import StoreUnavailable
+from bot.state.client import REDIS_ERRORS, RedisClient
 from bot.usage.best_effort import BestEffort
 from bot.usage.scrub import scrub
 from bot.usage.stats import DAY_SECONDS, Clock, utc_day
@@ -28,14 +26,24 @@ MAX_PER_DAY = 5_000  # a flood of fallbacks can't fill Redis
 MAX_CHARS = 300
 
 
+# KEYS[1] the day's zset; ARGV member, score, MAX_PER_DAY, TTL. Over the cap the oldest go first.
+_RECORD = """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+
 class UnmatchedLog:
     """Scrubbed fallback texts, per day, expiring within MAX_AGE_DAYS; `record` never raises."""
 
-    def __init__(self, redis: Redis, prefix: str, clock: Clock = time.time) -> None:
+    def __init__(self, redis: RedisClient, prefix: str, clock: Clock = time.time) -> None:
         self.redis = redis
         self.prefix = prefix
         self.clock = clock
         self._health = BestEffort("unmatched_log")
+        self._record = redis.register_script(_RECORD)
 
     def _key(self, day: object) -> str:
         return f"{self.prefix}:unmatched:{day}"
@@ -51,12 +59,9 @@ class UnmatchedLog:
         ttl = int(start + MAX_AGE_DAYS * DAY_SECONDS - now)
         key = self._key(day.isoformat())
         try:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.zadd(key, {f"{secrets.token_hex(4)}:{clean}": now})
-            pipe.zremrangebyrank(key, 0, -(MAX_PER_DAY + 1))  # the oldest go first
-            pipe.expire(key, ttl)
-            await pipe.execute()
-        except (RedisError, OSError) as exc:
+            member = f"{secrets.token_hex(4)}:{clean}"
+            await self._record(keys=[key], args=[member, repr(now), MAX_PER_DAY, ttl])
+        except REDIS_ERRORS as exc:
             self._health.failed(exc)
         else:
             self._health.succeeded()
@@ -73,7 +78,7 @@ class UnmatchedLog:
                 pipe.zremrangebyscore(key, "-inf", now - MAX_AGE_DAYS * DAY_SECONDS)
                 pipe.zrangebyscore(key, oldest, "+inf")
             replies = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise StoreUnavailable(
                 f"unmatched messages are unavailable: {type(exc).__name__}: {exc}; check REDIS_URL"
             ) from exc
