@@ -499,6 +499,22 @@ async def test_forget_mid_handoff_ends_it_and_removes_queue_entry_and_mappings(s
     assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{active}}") == 0
 
 
+async def test_forget_after_a_block_leaves_nothing_about_the_person(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.in_group(SAM, "/block", topic)
+    await desk.group_reply("Blocked. To undo")
+    await desk.alice_says("/forget")
+    await desk.alice_says("yes")
+    await eventually(lambda: _has(desk.bot, ALICE, "deleted"))
+    user = desk.bot.user_key(ALICE)
+
+    async def nothing_left() -> bool:
+        return user not in await redis_dump(desk.bot)
+
+    await eventually(nothing_left)
+
+
 async def test_non_supporters_are_refused_politely_and_ignored_in_topics(start_desk: Any) -> None:
     desk: Desk = await start_desk()
     topic = await desk.ask_for_human()

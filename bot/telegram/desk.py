@@ -190,6 +190,8 @@ class SupportersDesk:
             await self._close(
                 bot, record, "The person deleted their data with /forget. This conversation is closed."
             )
+        # A block goes too (with its alias lookup): /forget leaves nothing about the person.
+        await self.queue.unblock(conversation_alias(self._alias_secret, user))
 
     # -- the supporters' side (called by the group handlers) ---------------------------------
 
