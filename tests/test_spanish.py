@@ -112,6 +112,11 @@ def test_spanish_yes_answers_a_pending_question_in_a_spanish_session(engine: Eng
         "creo que mi novio tiene una sobredosis ahorita",
         "le pusimos narcan y sigue sin despertar",
         "wey mi compa esta tirado y no contesta",
+        # Words that also start informational or hypothetical questions ("que es", "si") must not hide
+        # an emergency described in the present tense.
+        "creo que es una sobredosis, no respira",
+        "no respira, que es lo que hago",
+        "mi amigo no reacciona, si le pego no se mueve",
     ],
 )
 def test_spanish_overdose_gets_spanish_crisis_reply_even_in_an_english_session(
@@ -149,6 +154,9 @@ def test_english_crisis_gets_english_reply_in_a_spanish_session(engine: Engine) 
     "text",
     [
         "me muero de ganas de ir a la playa",
+        "si un dia mi amigo no respira despues de usar, como uso el narcan?",
+        "mi perro no se mueve de la cama jaja",
+        "que es una sobredosis",
         "me mata el calor hoy",
         "mi jefe me va a matar si llego tarde",
         "me muero de la risa con este video",
