@@ -27,6 +27,7 @@ from bot.state import SessionStore
 from bot.telegram.application import build_application
 from bot.telegram.handlers import AnyApplication
 from bot.telegram.run import open_store, serve
+from bot.telegram.store_guard import RETRY_SECONDS
 from tests.fake_telegram import Call, FakeTelegram, free_port
 from tests.redis_support import REDIS_URL, reachable_redis
 
@@ -127,6 +128,7 @@ class StartBot(Protocol):
         typing_after: float | None = None,
         token: str | None = None,
         clock: Callable[[], float] | None = None,
+        store_retry_seconds: float = RETRY_SECONDS,
         **env: str,
     ) -> RunningBot: ...
 
@@ -146,6 +148,7 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
             typing_after: float | None = None,
             token: str | None = None,
             clock: Callable[[], float] | None = None,
+            store_retry_seconds: float = RETRY_SECONDS,
             **env: str,
         ) -> RunningBot:
             tg = await stack.enter_async_context(FakeTelegram(token=token))
@@ -169,7 +172,13 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
             session_store = store or open_store(settings)
             # The desk's timers run only when a test calls `sweep` (with its own clock).
             app = build_application(
-                settings, brain, session_store, typing_after=typing_after, clock=clock, sweep=False
+                settings,
+                brain,
+                session_store,
+                typing_after=typing_after,
+                clock=clock,
+                sweep=False,
+                store_retry_seconds=store_retry_seconds,
             )
             stop = asyncio.Event()
             task = asyncio.create_task(serve(app, settings, webhook=webhook, store=session_store, stop=stop))

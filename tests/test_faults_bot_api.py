@@ -37,7 +37,7 @@ def statuses(bot: RunningBot, chat_id: int = ALICE) -> list[int]:
 
 
 def events(caplog: pytest.LogCaptureFixture, name: str) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"event={name} ")]
+    return [r.getMessage() for r in caplog.records if r.getMessage().split()[0] == f"event={name}"]
 
 
 # ----------------------------------------------------------------------------- the policy alone
