@@ -14,6 +14,8 @@ import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.brain import Brain
+from bot.config import Settings
+from bot.errors import ConfigError
 from bot.events import Command, TextMessage
 from bot.telegram.retry import CRISIS_POLICY, ORDINARY_POLICY, RetryingLimiter, RetryPolicy, Urgency
 from tests.telegram_harness import ALICE, RunningBot, StartBot, bot_factory, eventually
@@ -96,6 +98,14 @@ async def test_crisis_calls_get_more_attempts_than_ordinary_ones() -> None:
     assert crisis > ordinary
     assert len(ordinary_waits) == ordinary - 1 and len(crisis_waits) == crisis - 1
     assert max(crisis_waits) <= CRISIS_POLICY.max_delay
+
+
+def test_api_timeout_is_read_and_a_bad_one_is_refused_by_name() -> None:
+    assert Settings.load({"PEERLINE_API_TIMEOUT": "0.5"}).api_timeout == 0.5
+    assert Settings.load({}).api_timeout == 5.0
+    for bad in ("0", "-1", "soon", "nan"):
+        with pytest.raises(ConfigError, match="PEERLINE_API_TIMEOUT"):
+            Settings.load({"PEERLINE_API_TIMEOUT": bad})
 
 
 # ----------------------------------------------------------------------------- the real bot

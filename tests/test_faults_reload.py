@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from bot.reload import CONTENT_FOLDERS, ContentReloader
 from bot.session import Session
 from bot.telegram.admin import register_admin_handlers
 from bot.telegram.handlers import AnyApplication
-from tests.telegram_harness import StartBot, bot_factory
+from tests.telegram_harness import StartBot, bot_factory, eventually
 
 REPO = Path(__file__).resolve().parents[1]
 ADMIN = 555_444_333_222_111
@@ -55,7 +56,15 @@ async def test_reload_of_broken_yaml_under_load_leaves_every_reply_and_the_versi
     app: AnyApplication = bot.app
     engine = app.bot_data["engine"]
     root = copy_content(tmp_path / "content")
-    reloader = ContentReloader(root, engine)
+    started, go_on = threading.Event(), threading.Event()
+
+    def load(content: Path) -> Brain:
+        # The real loader, held back until people have been answered meanwhile: the overlap is certain.
+        started.set()
+        go_on.wait(10)
+        return Brain.load(content)
+
+    reloader = ContentReloader(root, engine, load=load)
     register_admin_handlers(app, reloader, admin_ids=bot.settings.admin_ids)
     served_brain, version = engine.brain, reloader.version
     broken = root / "intents/en/treatment.yml"
@@ -66,8 +75,13 @@ async def test_reload_of_broken_yaml_under_load_leaves_every_reply_and_the_versi
 
     people: dict[int, str] = {}
     await bot.tg.send_text(ADMIN, "/reload")
+
+    async def loading() -> bool:
+        return started.is_set()
+
+    await eventually(loading)
     reload_asked = asyncio.get_running_loop().time()
-    # Bursts of new people until the admin hears the reload was refused: at least one burst overlaps it.
+    # Bursts of new people until the admin hears the reload was refused; the load may go on after the first.
     while not bot.tg.calls_to("sendMessage", ADMIN):
         burst = {
             FIRST_PERSON + len(people) + i: MESSAGES[(len(people) + i) % len(MESSAGES)] for i in range(BURST)
@@ -77,6 +91,7 @@ async def test_reload_of_broken_yaml_under_load_leaves_every_reply_and_the_versi
             await bot.tg.send_text(person, text)
         for person, text in burst.items():
             await bot.replies(person, len(expected(text)), timeout=10)
+        go_on.set()
 
     [answer] = bot.tg.calls_to("sendMessage", ADMIN)
     assert str(answer.params["text"]).startswith(

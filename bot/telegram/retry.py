@@ -73,7 +73,7 @@ class RetryPolicy:
 
 
 ORDINARY_POLICY = RetryPolicy(attempts=4, base_delay=0.5, max_delay=4.0, max_retry_after=30.0)
-# Up to about a minute of backoff plus two minutes of flood waits: a late crisis reply still helps.
+# About half a minute of backoff, or flood waits of up to two minutes: a late crisis reply still helps.
 CRISIS_POLICY = RetryPolicy(attempts=8, base_delay=0.5, max_delay=8.0, max_retry_after=120.0)
 
 
