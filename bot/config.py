@@ -52,6 +52,7 @@ VARIABLES: dict[str, str] = {
     "PEERLINE_BLOCK_DAYS": "days a supporter's /block lasts (default 30)",
     "PEERLINE_FLOOD_LIMIT": "messages per minute per person before the bot asks to slow down (default 20)",
     "PEERLINE_RATE_LIMITER": "on (default) or off: PTB's AIORateLimiter; off for a local Bot API server",
+    "PEERLINE_API_TIMEOUT": "seconds to wait for the Bot API's answer before a call is retried (default 5)",
     "PEERLINE_KEEP_UNMATCHED": "off (default) or on: keep scrubbed fallback texts 7 days (privacy trade-off)",
     "PEERLINE_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
     "PEERLINE_LOG_FORMAT": "text (key=value, default) or json (one JSON object per line)",
@@ -70,6 +71,7 @@ DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
 DEFAULT_REDIS_PREFIX = "pl"
 DEFAULT_METRICS_LISTEN = "127.0.0.1"
+DEFAULT_API_TIMEOUT = 5.0
 MIN_ID_SECRET_CHARS = 16
 
 _TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
@@ -102,6 +104,7 @@ class Settings:
     handoff_limits: HandoffLimits = field(default_factory=HandoffLimits)
     block_days: int = DEFAULT_BLOCK_DAYS
     rate_limiter: bool = True
+    api_timeout: float = DEFAULT_API_TIMEOUT
     keep_unmatched: bool = False
     log_level: str = "INFO"
     log_format: LogFormat = "text"
@@ -167,7 +170,7 @@ class Settings:
                 "event=config_warning setting=PEERLINE_ID_SECRET note=unset_random_per_process_secret_in_use"
             )
         if not self.rate_limiter:
-            notes.append("event=config_warning setting=PEERLINE_RATE_LIMITER note=off_429s_are_not_retried")
+            notes.append("event=config_warning setting=PEERLINE_RATE_LIMITER note=off_sends_not_throttled")
         return tuple(notes)
 
     def check_region(self, content: Content) -> None:
@@ -368,6 +371,9 @@ class _Reader:
                 "PEERLINE_BLOCK_DAYS", _positive_int, DEFAULT_BLOCK_DAYS, "a number of days"
             ),
             rate_limiter=self.parsed("PEERLINE_RATE_LIMITER", _switch, True, "on or off"),
+            api_timeout=self.parsed(
+                "PEERLINE_API_TIMEOUT", _positive_seconds, DEFAULT_API_TIMEOUT, "a number of seconds, e.g. 5"
+            ),
             keep_unmatched=self.parsed("PEERLINE_KEEP_UNMATCHED", _switch, False, "on or off"),
             log_level=log_level,
             log_format="json" if log_format == "json" else "text",
@@ -387,6 +393,13 @@ class _Reader:
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value < 1:
+        raise ValueError(raw)
+    return value
+
+
+def _positive_seconds(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value < 3600:  # also refuses nan and inf
         raise ValueError(raw)
     return value
 

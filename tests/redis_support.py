@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import time
+from pathlib import Path
+
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -22,3 +28,52 @@ async def reachable_redis() -> Redis:
         "start one locally (`redis-server`) or run `bash .ci/run`, which starts one.",
         pytrace=False,
     )
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free loopback port, to stop and restart at will.
+
+    Nothing is persisted (no RDB, no AOF), so a restart starts empty; the shared Redis is never touched.
+    """
+
+    def __init__(self, directory: Path, port: int) -> None:
+        self.directory = directory
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it answers PING."""
+        assert self.process is None, "already running"
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            ["redis-server", *args, "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = Redis.from_url(self.url)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    if await client.ping():
+                        return
+                except (RedisConnectionError, OSError):
+                    if self.process.poll() is not None:
+                        raise RuntimeError(f"redis-server on port {self.port} exited at start") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not answer on port {self.port} in {timeout}s")
+                await asyncio.sleep(0.02)
+        finally:
+            await client.aclose()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server (SIGTERM) and wait for it to exit."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        self.process.wait(timeout)
+        self.process = None

@@ -28,6 +28,7 @@ from bot.state import SessionStore
 from bot.telegram.application import build_application
 from bot.telegram.handlers import AnyApplication
 from bot.telegram.run import open_store, serve
+from bot.telegram.store_guard import RETRY_SECONDS
 from tests.fake_telegram import Call, FakeTelegram, free_port
 from tests.redis_support import REDIS_URL, reachable_redis
 
@@ -138,6 +139,7 @@ class StartBot(Protocol):
         token: str | None = None,
         clock: Callable[[], float] | None = None,
         content_root: Path | None = None,
+        store_retry_seconds: float = RETRY_SECONDS,
         **env: str,
     ) -> RunningBot: ...
 
@@ -158,6 +160,7 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
             token: str | None = None,
             clock: Callable[[], float] | None = None,
             content_root: Path | None = None,
+            store_retry_seconds: float = RETRY_SECONDS,
             **env: str,
         ) -> RunningBot:
             tg = await stack.enter_async_context(FakeTelegram(token=token))
@@ -188,6 +191,7 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
                 clock=clock,
                 sweep=False,
                 content_root=content_root,
+                store_retry_seconds=store_retry_seconds,
             )
             stop = asyncio.Event()
             task = asyncio.create_task(serve(app, settings, webhook=webhook, store=session_store, stop=stop))

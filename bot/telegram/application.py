@@ -37,6 +37,8 @@ from bot.telegram.desk import Clock, DeskSettings, SupportersDesk
 from bot.telegram.dialogue import Dialogue
 from bot.telegram.handlers import AnyApplication, register_handlers
 from bot.telegram.handoff import HandoffService
+from bot.telegram.retry import RetryingLimiter
+from bot.telegram.store_guard import RETRY_SECONDS
 from bot.telegram.supporters import register_supporter_handlers
 from bot.usage import Recorders, UsageRecorder, UsageStats
 from bot.usage.unmatched import UnmatchedLog
@@ -45,7 +47,6 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 MAX_CONCURRENT_UPDATES = 256
-RATE_LIMITER_RETRIES = 3
 
 
 @dataclass
@@ -192,12 +193,14 @@ def build_application(
     clock: Clock | None = None,
     sweep: bool = True,
     content_root: Path | None = None,
+    store_retry_seconds: float = RETRY_SECONDS,
 ) -> AnyApplication:
     """The PTB Application for these settings, with every handler registered and the engine wired in.
 
     With a supporters' chat and Redis, the supporters' desk takes handoffs; `clock` and `sweep=False`
     let tests drive its timers themselves. With Redis, usage statistics are counted and reloads reach
     every process (`serve` runs the `ReloadBus` listener); `content_root` is where /reload reads from.
+    `store_retry_seconds`: how long a Redis outage is assumed to last before the store is tried again.
     """
     if not settings.telegram_bot_token:
         raise ValueError("settings.telegram_bot_token is required to build the Telegram application")
@@ -224,19 +227,22 @@ def build_application(
         stats=stats,
         unmatched=unmatched,
         metrics=metrics,
+        store_retry_seconds=store_retry_seconds,
     )
+    # Failed calls are retried in every mode; the throttle (Telegram's limits) only with the rate limiter on.
+    throttle = AIORateLimiter(max_retries=0) if settings.rate_limiter else None
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(set_command_menu)
+        .rate_limiter(RetryingLimiter(throttle))
+        .read_timeout(settings.api_timeout)
     )
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
     if settings.base_file_url:
         builder = builder.base_file_url(settings.base_file_url)
-    if settings.rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMITER_RETRIES))
     if desk is not None and sweep:
         watched = desk
 

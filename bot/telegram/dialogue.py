@@ -38,7 +38,7 @@ from bot.session import Session
 from bot.state import SessionStore
 from bot.telegram.handoff import HandoffRequest, HandoffService, SupportersNotConnected
 from bot.telegram.render import in_send_order, send_reply
-from bot.telegram.store_guard import StoreGuard
+from bot.telegram.store_guard import RETRY_SECONDS, StoreGuard
 from bot.usage.recorder import UsageRecorder
 from bot.usage.unmatched import UnmatchedLog
 
@@ -106,9 +106,10 @@ class Dialogue:
         stats: UsageRecorder | None = None,
         unmatched: UnmatchedLog | None = None,
         metrics: BotMetrics | None = None,
+        store_retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         self.engine = engine
-        self.guard = StoreGuard(store)
+        self.guard = StoreGuard(store, retry_seconds=store_retry_seconds)
         self.keys = keys
         self.flood_limit = flood_limit
         self.default_region = default_region
@@ -166,11 +167,11 @@ class Dialogue:
                 trace.reply = "flood" if count == self.flood_limit + 1 else "silent"
                 if trace.reply == "flood":
                     typing.cancel()
-                    await send_reply(bot, person.chat_id, Reply(self.engine.system_text("flood", session)))
+                    await self._send(bot, person.chat_id, Reply(self.engine.system_text("flood", session)))
             elif unread:
                 trace.reply = unread
                 typing.cancel()
-                await send_reply(bot, person.chat_id, Reply(self.engine.system_text(unread, session)))
+                await self._send(bot, person.chat_id, Reply(self.engine.system_text(unread, session)))
             if trace.crisis and claimed is None:
                 await self._note_crisis(bot, user)
             await self._count(trace, event)
@@ -244,7 +245,7 @@ class Dialogue:
         for action in in_send_order(outcome.actions):
             if isinstance(action, Reply):
                 typing.cancel()
-                await send_reply(bot, person.chat_id, action)
+                await self._send(bot, person.chat_id, action)
             elif isinstance(action, ForgetUser):
                 with contextlib.suppress(StoreUnavailable):
                     await self.handoff.forget(bot, user)
@@ -256,7 +257,7 @@ class Dialogue:
                         log, "forget_failed", logging.ERROR, alias=trace.alias, reason="store_unavailable"
                     )
                     text = self.engine.system_text("forget_cancelled", outcome.session or Session())
-                    await send_reply(bot, person.chat_id, Reply(text))
+                    await self._send(bot, person.chat_id, Reply(text))
                     return
             elif isinstance(action, RequestHandoff | EndHandoff | LeaveQueue):
                 await self._handoff_action(bot, person, user, trace, action, outcome.session or Session())
@@ -289,7 +290,7 @@ class Dialogue:
         except StoreUnavailable:
             # Without Redis there is no queue: say so plainly, with people to call instead.
             trace.store = "down"
-            await send_reply(
+            await self._send(
                 bot, person.chat_id, Reply(self.engine.system_text("handoff_not_available", session))
             )
 
@@ -305,13 +306,26 @@ class Dialogue:
         """Crisis replies first (the person is never left waiting on a human), then the message itself."""
         crisis = [r for r in outcome.replies if r.crisis]
         for reply in crisis:
-            await send_reply(bot, person.chat_id, reply)
+            await self._send(bot, person.chat_id, reply)
         if crisis:
             await self._note_crisis(bot, record.user)
         try:
             await self.handoff.relay_from_person(bot, record, person.chat_id, message_id)
         except StoreUnavailable:
             log_event(log, "relay_failed", logging.WARNING, reason="store_unavailable")
+
+    async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+        """Send one reply; if Telegram refuses it (400) or it still fails after retries, drop only it.
+
+        `Forbidden` (the person blocked the bot) is raised: nothing more can reach them.
+        """
+        try:
+            await send_reply(bot, chat_id, reply)
+        except Forbidden:
+            raise
+        except TelegramError as exc:
+            level = logging.ERROR if reply.crisis else logging.WARNING
+            log_event(log, "reply_dropped", level, error=type(exc).__name__, crisis=reply.crisis)
 
     async def _note_crisis(self, bot: Bot, user: str) -> None:
         with contextlib.suppress(StoreUnavailable):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
+from telegram.ext import ExtBot
 
 from bot.events import Action, Button, Reply
+from bot.telegram.retry import RetryingLimiter, Urgency
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -28,11 +32,18 @@ def _is_crisis(action: Action) -> bool:
 
 
 async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> Message:
-    """Send one engine reply; link previews are off so a number or link is not buried under a card."""
+    """Send one engine reply; link previews are off so a number or link is not buried under a card.
+
+    A crisis reply is marked `Urgency.CRISIS`, so a failed send is retried longer (bot/telegram/retry.py).
+    """
+    urgent: dict[str, Any] = {}
+    if reply.crisis and isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, RetryingLimiter):
+        urgent["rate_limit_args"] = Urgency.CRISIS
     return await bot.send_message(
         chat_id,
         reply.text,
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard(reply.buttons),
         link_preview_options=NO_PREVIEW,
+        **urgent,
     )

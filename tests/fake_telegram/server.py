@@ -280,9 +280,10 @@ class Topic:
 @dataclass
 class _Fault:
     method: str
-    error: ApiError
+    error: ApiError | None  # None: stall (``stall_next``) or drop the connection (``reset_next``)
     remaining: int
     chat_id: int | str | None
+    stall: float = 0.0
 
 
 @dataclass
@@ -827,6 +828,24 @@ class FakeTelegram:
             params.setdefault("retry_after", _num(retry_after))
         error = ApiError(status, description or _default_description(status, retry_after), params or None)
         self._faults.append(_Fault(self._canonical(method), error, count, chat_id))
+
+    def reset_next(self, method: str, count: int = 1, chat_id: int | str | None = None) -> None:
+        """Close the connection of the next ``count`` calls of ``method`` without answering.
+
+        The method does not run (nothing is sent); the call is recorded with status 0. Faults from
+        ``fail_next`` and ``reset_next`` are used up in the order they were added.
+        """
+        self._faults.append(_Fault(self._canonical(method), None, count, chat_id))
+
+    def stall_next(
+        self, method: str, seconds: float, count: int = 1, chat_id: int | str | None = None
+    ) -> None:
+        """Run the next ``count`` calls of ``method`` but hold their answers back ``seconds``.
+
+        Like ``delay``, but in line with ``fail_next`` and ``reset_next``: a client that times out meanwhile
+        sees a failure although the call took effect (a sent message is sent).
+        """
+        self._faults.append(_Fault(self._canonical(method), None, count, chat_id, stall=seconds))
 
     def clear_faults(self) -> None:
         """Drop all pending fail_next rules."""
@@ -1410,8 +1429,17 @@ class FakeTelegram:
             error = ApiError(404, "Not Found: method not found")
             return self._finish(method, params, 404, error.payload())
 
+        fault = self._take_fault(method, params)
+        if fault is not None and fault.error is None and not fault.stall:
+            at = asyncio.get_running_loop().time()
+            self.calls.append(Call(method, params, 0, {"description": "connection reset"}, at))
+            self._bump()
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPInternalServerError()  # never written: the connection is gone
         try:
-            self._apply_faults(method, params)
+            if fault is not None and fault.error is not None:
+                raise fault.error
             if method in _CHAT_TARGETING_METHODS and params.get("chat_id") in self._blocked:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             result = await entry[1](params)
@@ -1427,6 +1455,8 @@ class FakeTelegram:
                 payload["description"] = description
         delay = self._delays.get(method) or self._delays.get(None)
         response = self._finish(method, params, status, payload)
+        if fault is not None and fault.stall:
+            await asyncio.sleep(fault.stall)
         if delay is not None:
             if delay.remaining is not None:
                 delay.remaining -= 1
@@ -1441,7 +1471,7 @@ class FakeTelegram:
         self._bump()
         return web.json_response(payload, status=status)
 
-    def _apply_faults(self, method: str, params: JSON) -> None:
+    def _take_fault(self, method: str, params: JSON) -> _Fault | None:
         for fault in self._faults:
             if fault.method != method:
                 continue
@@ -1450,7 +1480,8 @@ class FakeTelegram:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)
-            raise fault.error
+            return fault
+        return None
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
