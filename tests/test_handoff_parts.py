@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from redis.asyncio import Redis
 
 from bot.errors import ConfigError
 from bot.handoff.alias import conversation_alias
@@ -18,7 +17,6 @@ from bot.handoff.queue import HandoffQueue
 from bot.handoff.record import Handoff
 from bot.handoff.sealed import ChatIdSeal, SealBroken
 from bot.handoff.timers import Duty, HandoffLimits, duties
-from tests.redis_support import reachable_redis
 
 SECRET = "a-deployment-secret-0123456789"
 USER = "0123456789abcdef0123456789abcdef"
@@ -143,14 +141,9 @@ def test_record_round_trips_through_a_redis_hash_and_tolerates_damage() -> None:
 
 
 @pytest.fixture
-async def queue() -> AsyncIterator[HandoffQueue]:
-    client = await reachable_redis()
-    prefix = f"pltest-{secrets.token_hex(6)}"
-    yield HandoffQueue(client, prefix, ttl_seconds=600, block_ttl_seconds=600)
-    stale = [k async for k in client.scan_iter(match=f"{prefix}:*")]
-    if stale:
-        await client.delete(*stale)
-    await client.aclose()
+def queue(redis: tuple[Redis, str]) -> HandoffQueue:
+    client, prefix = redis
+    return HandoffQueue(client, prefix, ttl_seconds=600, block_ttl_seconds=600)
 
 
 async def test_claim_is_atomic_under_fifty_concurrent_claims(queue: HandoffQueue) -> None:

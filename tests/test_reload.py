@@ -4,13 +4,10 @@ one process reaches another through Redis, and saving a file reloads with --watc
 from __future__ import annotations
 
 import asyncio
-import secrets
 import shutil
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from redis.asyncio import Redis
 
 from bot.brain import Brain
@@ -23,7 +20,6 @@ from bot.session import Session
 from bot.state.reload_bus import ReloadBus
 from tests.admin_content import write_two_locale_content
 from tests.minimal_content import write_minimal_content
-from tests.redis_support import reachable_redis
 from tests.telegram_harness import eventually
 
 NEW_EXAMPLE = "      - where can i get naloxone\n      - any free naloxone kits around here\n"
@@ -113,17 +109,6 @@ def test_diff_names_intents_added_removed_changed_per_locale(tmp_path: Path) -> 
     assert "[es] added privacidad; removed privacy; changed naloxone; examples +1 -2" in diff.text()
     assert "[en] added privacidad; removed privacy; changed bot_help; examples +1 -1" in diff.text()
     assert diff_content(old, old).text().endswith("no changes to intents, examples, responses or regions")
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[tuple[Redis, str]]:
-    client = await reachable_redis()
-    prefix = f"pltest-{secrets.token_hex(6)}"
-    yield client, prefix
-    stale = [k async for k in client.scan_iter(match=f"{prefix}:*", count=500)]
-    if stale:
-        await client.delete(*stale)
-    await client.aclose()
 
 
 async def test_reload_in_one_process_reaches_another_through_redis(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -34,17 +33,6 @@ DAY = 86_400
 )
 def test_scrub_removes_numbers_emails_links_and_handles(text: str, kept: str) -> None:
     assert scrub(text) == kept
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[tuple[Redis, str]]:
-    client = await reachable_redis()
-    prefix = f"pltest-{secrets.token_hex(6)}"
-    yield client, prefix
-    stale = [k async for k in client.scan_iter(match=f"{prefix}:*", count=500)]
-    if stale:
-        await client.delete(*stale)
-    await client.aclose()
 
 
 async def test_kept_messages_are_scrubbed_and_carry_nothing_about_the_person(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from bot.charts import png_size, usage_png
 from bot.cli import main
 from bot.usage import UsageStats, format_usage_table
 from bot.usage.stats import MAX_WAIT_SAMPLES
-from tests.redis_support import REDIS_URL, reachable_redis
+from tests.redis_support import REDIS_URL
 from tests.telegram_harness import UNREACHABLE_REDIS_URL
 
 # 2026-03-01 23:00 UTC: one hour before midnight, so the scripted day change is real.
@@ -31,17 +30,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[tuple[Redis, str]]:
-    client = await reachable_redis()
-    prefix = f"pltest-{secrets.token_hex(6)}"
-    yield client, prefix
-    stale = [k async for k in client.scan_iter(match=f"*{prefix}:*", count=500)]
-    if stale:
-        await client.delete(*stale)
-    await client.aclose()
 
 
 async def test_scripted_conversations_are_counted_per_utc_day(redis: tuple[Redis, str]) -> None:

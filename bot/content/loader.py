@@ -27,7 +27,7 @@ from bot.content.model import (
     frozen_map,
 )
 from bot.content.translations import locale_problems
-from bot.content.yamlfile import LineDict, LineList, read_yaml
+from bot.content.yamlfile import LineDict, LineList, read_yaml, unknown_keys
 from bot.errors import ContentError, ContentProblem
 from bot.nlu.normalise import basic_normalise
 from bot.referrals.model import SERVICE_KINDS
@@ -92,13 +92,8 @@ class _Reader:
             self.problem(file, 1, "expected a mapping at the top", f"start with 'locale:' and '{key}:'")
             return None
         allowed = {"locale", key, *optional}
-        for name in sorted(set(data) - allowed):
-            self.problem(
-                file,
-                data.line_of(name),
-                f"unknown top-level key '{name}'",
-                "allowed here: " + ", ".join(sorted(allowed)),
-            )
+        for name, line, hint in unknown_keys(data, allowed):
+            self.problem(file, line, f"unknown top-level key '{name}'", hint)
         locale = data.get("locale")
         if not isinstance(locale, str) or not re.fullmatch(r"[a-z]{2}", locale):
             self.problem(
@@ -174,13 +169,8 @@ class _Reader:
         if not isinstance(raw, LineDict):
             self.problem(file, line, "each intent must be a mapping", "start it with '- id: ...'")
             return None
-        for name in sorted(set(raw) - INTENT_KEYS):
-            self.problem(
-                file,
-                raw.line_of(name),
-                f"unknown key '{name}' in an intent",
-                "allowed: " + ", ".join(sorted(INTENT_KEYS)),
-            )
+        for name, line, hint in unknown_keys(raw, INTENT_KEYS):
+            self.problem(file, line, f"unknown key '{name}' in an intent", hint)
         intent_id = raw.get("id")
         if not isinstance(intent_id, str) or not ID_RE.match(intent_id):
             self.problem(

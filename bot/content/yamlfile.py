@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,14 @@ def read_yaml(path: Path, display: str, problems: list[ContentProblem]) -> Any:
         return None
     finally:
         loader.dispose()
+
+
+def unknown_keys(mapping: LineDict, allowed: Iterable[str]) -> Iterator[tuple[str, int, str]]:
+    """Each key of `mapping` not in `allowed`, in order: (key, its line, a hint naming the allowed keys).
+
+    Misspelt keys are the commonest content mistake, and silently ignoring one loses what it held.
+    """
+    known = set(allowed)
+    hint = "allowed: " + ", ".join(sorted(known))
+    for key in sorted(set(mapping) - known):
+        yield key, mapping.line_of(key), hint

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.content.model import SourceRef
-from bot.content.yamlfile import LineDict, LineList, read_yaml
+from bot.content.yamlfile import LineDict, LineList, read_yaml, unknown_keys
 from bot.errors import ContentProblem
 from bot.referrals.hours import HoursSyntaxError, parse_day
 from bot.referrals.model import ACCESS_KINDS, SERVICE_KINDS, WEEKDAYS, Directory, Service, WeeklyHours
@@ -55,10 +55,8 @@ class _DirectoryReader:
                 file, 1, "expected a 'services:' list", "start the file with 'services:' and '- name: ...'"
             )
             return []
-        for key in sorted(set(data) - FILE_KEYS):
-            self.problem(
-                file, data.line_of(key), f"unknown top-level key '{key}'", "allowed: services, timezone"
-            )
+        for key, line, hint in unknown_keys(data, FILE_KEYS):
+            self.problem(file, line, f"unknown top-level key '{key}'", hint)
         default_zone = data.get("timezone")
         if default_zone is not None and (not isinstance(default_zone, str) or _zone(default_zone) is None):
             self.problem(
@@ -112,13 +110,8 @@ class _DirectoryReader:
         name = self.text(file, raw, "name", "?", required=True)
         if not name:
             return None
-        for key in sorted(set(raw) - SERVICE_KEYS):
-            self.problem(
-                file,
-                raw.line_of(key),
-                f"service {name!r}: unknown key '{key}'",
-                "allowed: " + ", ".join(sorted(SERVICE_KEYS)),
-            )
+        for key, line, hint in unknown_keys(raw, SERVICE_KEYS):
+            self.problem(file, line, f"service {name!r}: unknown key '{key}'", hint)
         kinds = self.kinds(file, raw, name)
         region = self.text(file, raw, "region", name, required=True).lower()
         if region and self.regions is not None and region not in self.regions:

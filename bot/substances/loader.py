@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.content.loader import ID_RE
 from bot.content.model import SourceRef, frozen_map
-from bot.content.yamlfile import LineDict, LineList, read_yaml
+from bot.content.yamlfile import LineDict, LineList, read_yaml, unknown_keys
 from bot.errors import ContentProblem
 from bot.substances.model import (
     NOTE_LOCALES,
@@ -66,10 +66,8 @@ class _GuideReader:
             if data is not None or not any(p.file == file for p in self.problems):
                 self.problem(file, 1, "expected a mapping at the top", "start with " + ", ".join(top))
             return None
-        for key in sorted(set(data) - set(top)):
-            self.problem(
-                file, data.line_of(key), f"unknown top-level key '{key}'", "allowed: " + ", ".join(top)
-            )
+        for key, line, hint in unknown_keys(data, top):
+            self.problem(file, line, f"unknown top-level key '{key}'", hint)
         return file, data
 
     def texts(self, file: str, owner: LineDict, key: str) -> list[tuple[str, int]]:
@@ -192,11 +190,8 @@ class _GuideReader:
                 file, raw.line_of("id"), f"invalid substance id {substance_id!r}", "use a-z, 0-9 and _"
             )
             return None
-        for key in sorted(set(raw) - SUBSTANCE_KEYS):
-            self.problem(
-                file, raw.line_of(key), f"unknown key '{key}' in substance '{substance_id}'",
-                "allowed: " + ", ".join(sorted(SUBSTANCE_KEYS)),
-            )  # fmt: skip
+        for key, line, hint in unknown_keys(raw, SUBSTANCE_KEYS):
+            self.problem(file, line, f"unknown key '{key}' in substance '{substance_id}'", hint)
         class_id = raw.get("class")
         if class_id not in classes:
             self.problem(
@@ -236,10 +231,8 @@ class _GuideReader:
             )
             raw = LineDict()
             raw.key_lines = {}
-        for key in sorted(set(raw) - set(CUE_KEYS)):
-            self.problem(
-                file, raw.line_of(key), f"unknown cue list '{key}'", "allowed: " + ", ".join(CUE_KEYS)
-            )
+        for key, line, hint in unknown_keys(raw, CUE_KEYS):
+            self.problem(file, line, f"unknown cue list '{key}'", hint)
         lists = {key: frozenset(fold(text) for text, _ in self.texts(file, raw, key)) for key in CUE_KEYS}
         if not lists["together"]:
             self.problem(
@@ -321,13 +314,8 @@ class _GuideReader:
         if not isinstance(raw, LineDict):
             self.problem(file, line, "each combination must be a mapping", "start it with '- pair: [a, b]'")
             return None
-        for key in sorted(set(raw) - ROW_KEYS):
-            self.problem(
-                file,
-                raw.line_of(key),
-                f"unknown key '{key}' in a combination",
-                "allowed: " + ", ".join(sorted(ROW_KEYS)),
-            )
+        for key, line, hint in unknown_keys(raw, ROW_KEYS):
+            self.problem(file, line, f"unknown key '{key}' in a combination", hint)
         pair = raw.get("pair")
         if not isinstance(pair, LineList) or len(pair) != 2 or not all(isinstance(p, str) for p in pair):
             self.problem(
