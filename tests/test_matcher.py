@@ -63,6 +63,9 @@ def test_catalogue_covers_every_contract_intent(brain: Brain) -> None:
         "i think im overdosing",
         "gave him narcan 2 min ago and he's still not breathing",
         "my roommate is foaming at the mouth after shooting up",
+        # Question words ("if", "what are") must not hide an emergency described in the present tense.
+        "if i shake him he doesnt wake up",
+        "my friend wont wake up what are the signs of overdose",
     ],
 )
 def test_overdose_happening_now_is_a_crisis(brain: Brain, text: str) -> None:
@@ -98,6 +101,8 @@ def test_suicidal_thoughts_are_a_crisis(brain: Brain, text: str) -> None:
         "i overdosed 3 years ago and survived",
         "narcan",
         "why does fent make people stop breathing",
+        "if someone is not breathing what do i do",
+        "my dog wont wake up",
     ],
 )
 def test_figurative_and_informational_look_alikes_are_not_a_crisis(brain: Brain, text: str) -> None:
