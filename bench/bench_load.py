@@ -270,6 +270,7 @@ async def run(args: argparse.Namespace) -> None:
             created = 0  # sessions created by messages (people FIRST_USER_ID .. +created)
             total = 0  # sessions in Redis
             seen = 500  # distinct people the process has handled (warm-up included)
+            seeded_total = 0
             rng = random.Random(11)
             for level in levels:
                 by_messages = min(level, args.max_by_messages) - created
@@ -287,6 +288,7 @@ async def run(args: argparse.Namespace) -> None:
                     await seed(redis, keys, prefix, users, values, 86_400)
                     print(f"seeded {seeded} sessions in {time.perf_counter() - started:.1f} s")
                     total = level
+                    seeded_total += seeded
                 pool = list(range(FIRST_USER_ID, FIRST_USER_ID + total))
                 # Max throughput: queued messages from people who already have a session.
                 back = await burst(tg, replies, bot, rng.sample(pool, min(args.burst, len(pool))))
@@ -299,7 +301,7 @@ async def run(args: argparse.Namespace) -> None:
                 rows.append(
                     {
                         "sessions": f"{sessions:,}",
-                        "created by messages / seeded": f"{created:,} / {max(0, sessions - created):,}",
+                        "created by messages / seeded": f"{sessions - seeded_total:,} / {seeded_total:,}",
                         "new people: replies/s, bot CPU ms/reply": (
                             f"{new.per_second:.0f}, {new.cpu_ms:.2f} ({new.count:,})" if new else "-"
                         ),
