@@ -191,6 +191,9 @@ async def steady(
     """One message every 1/rate s, each from a different person: end-to-end and bot-side latencies (ms)."""
     loop = asyncio.get_running_loop()
     replies.update()
+    deadline = loop.time() + 10
+    while len(bot.latencies_ms) < len(tg.injected_updates) and loop.time() < deadline:
+        await asyncio.sleep(0.05)  # the burst's log lines trail its replies: don't count them here
     logged = len(bot.latencies_ms)
     sent: list[tuple[int, float, int]] = []
     start = loop.time()
