@@ -28,13 +28,16 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance between two (latitude, longitude) points in kilometres."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+    # Rounding can push h a hair past 1 for antipodal points, which asin refuses.
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h)))
 
 
 def near_location(
     directory: Directory, kinds: frozenset[str], latitude: float, longitude: float
 ) -> list[Found]:
-    """Services offering one of `kinds` within NEARBY_KM, nearest first."""
+    """Services offering one of `kinds` within NEARBY_KM, nearest first; none for a place not on Earth."""
+    if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
+        return []  # only a forged update carries these (NaN fails the comparison too)
     found = []
     for service in directory.services:
         if service.coordinates is None or not service.offers(kinds):

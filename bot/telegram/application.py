@@ -17,7 +17,7 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseUpdateProcessor, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes
 
 from bot.brain import Brain
 from bot.config import Settings
@@ -46,7 +46,13 @@ from bot.usage.unmatched import UnmatchedLog
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
-MAX_CONCURRENT_UPDATES = 256
+MAX_CONCURRENT_UPDATES = 64
+# PTB admits this many updates before `do_process_update`; the real limit is taken after the chat's lock.
+MAX_ADMITTED_UPDATES = 1_000_000
+# httpx scans its pooled connections and queued requests on every request (quadratic in the load), so PTB's
+# default pool of 256 costs more CPU per reply than the engine; one connection per running update is enough.
+CONNECTION_POOL_SIZE = MAX_CONCURRENT_UPDATES
+POOL_TIMEOUT_SECONDS = 10.0  # under a burst, wait for a free connection rather than drop a reply
 
 
 @dataclass
@@ -58,12 +64,15 @@ class _ChatSlot:
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Processes updates concurrently, but each chat's updates one at a time, in arrival order.
 
-    A chat's lock exists only while one of its updates is in flight, so the table is bounded by
-    `max_concurrent_updates`. asyncio locks wake waiters first-in first-out, which keeps the order.
+    At most `max_concurrent_updates` run at once, counted only once an update holds its chat's lock: one
+    person's backlog waiting on their own lock never takes the places of other people's updates. A chat's
+    lock exists only while one of its updates is waiting or running, so the table never outgrows the
+    updates PTB has in hand. asyncio locks wake waiters first-in first-out, which keeps the order.
     """
 
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(MAX_ADMITTED_UPDATES)
+        self._running = asyncio.Semaphore(max_concurrent_updates)
         self._chats: dict[int, _ChatSlot] = {}
 
     @property
@@ -74,12 +83,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            async with self._running:
+                await coroutine
             return
         slot = self._chats.setdefault(chat.id, _ChatSlot())
         slot.users += 1
         try:
-            async with slot.lock:
+            async with slot.lock, self._running:
                 await coroutine
         finally:
             slot.users -= 1
@@ -91,6 +101,19 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to release."""
+
+
+class PeerlineApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application, minus its one per-user table that grows without limit.
+
+    Without persistence, PTB still adds every chat and user id it sees to the sets of ids "to be updated
+    in persistence", which only a persistence run ever empties: a million people leave a million raw
+    Telegram ids in memory for the life of the process. With no persistence there is nothing to mark.
+    """
+
+    def _mark_for_persistence_update(self, *, update: object | None = None, job: Any = None) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
 
 
 async def set_command_menu(app: AnyApplication) -> None:
@@ -233,8 +256,11 @@ def build_application(
     throttle = AIORateLimiter(max_retries=0) if settings.rate_limiter else None
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
+        .application_class(PeerlineApplication)
         .token(settings.telegram_bot_token)
         .concurrent_updates(PerChatUpdateProcessor())
+        .connection_pool_size(CONNECTION_POOL_SIZE)
+        .pool_timeout(POOL_TIMEOUT_SECONDS)
         .post_init(set_command_menu)
         .rate_limiter(RetryingLimiter(throttle))
         .read_timeout(settings.api_timeout)
