@@ -562,3 +562,20 @@ def test_empty_secret_is_refused() -> None:
 
 def test_user_keys_repr_hides_the_secret() -> None:
     assert SECRET.decode() not in repr(USER_KEYS) and SECRET.decode() not in str(USER_KEYS)
+
+
+async def test_a_burst_beyond_the_connection_limit_waits_for_connections_instead_of_failing() -> None:
+    # redis-py's default pool refused the 101st concurrent command at once; a burst of updates then looked
+    # like an outage and people's sessions were not saved.
+    prefix = f"pltest-{secrets.token_hex(6)}"
+    store = RedisStore.from_url(REDIS_URL, 600, prefix=prefix)
+    users = [f"{i:032x}" for i in range(600)]
+    try:
+        counts = await asyncio.gather(*(store.count_message(user, 60) for user in users))
+        await asyncio.gather(*(store.save(user, Session(region="uk")) for user in users))
+        loaded = await asyncio.gather(*(store.load(user) for user in users))
+    finally:
+        await asyncio.gather(*(store.forget(user) for user in users))
+        await store.close()
+    assert counts == [1] * len(users)
+    assert all(session is not None and session.region == "uk" for session in loaded)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -30,6 +30,10 @@ REDIS_ERRORS: tuple[type[Exception], ...] = (RedisError, RedisClusterException, 
 RedisError, so it is listed on its own)."""
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
+# Connections per process (per node on a cluster). redis-py's default pool refuses the 101st concurrent
+# command at once (MaxConnectionsError), which under a burst looked like an outage and lost sessions; a
+# blocking pool makes a command wait for a free connection instead, up to the timeout.
+MAX_CONNECTIONS = 128
 
 
 class ClusterClient(RedisCluster):
@@ -68,9 +72,12 @@ def open_redis(
             socket_timeout=timeout_seconds,
             socket_connect_timeout=timeout_seconds,
             retry=_retry(),
+            max_connections=MAX_CONNECTIONS,
         )
-    pool = ConnectionPool.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=timeout_seconds,
         socket_timeout=timeout_seconds,
         socket_connect_timeout=timeout_seconds,
         retry=_retry(),

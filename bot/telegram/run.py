@@ -105,12 +105,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         background.append(lambda stop: watch(reloader, stop, tell_others))
     try:
-        asyncio.run(serve(app, settings, webhook=args.webhook, store=store, background=background))
+        run_event_loop(serve(app, settings, webhook=args.webhook, store=store, background=background))
     except InvalidToken as exc:
         raise ConfigError(
             "Telegram rejected TELEGRAM_BOT_TOKEN; copy the token again from @BotFather (/mybots)"
         ) from exc
     return 0
+
+
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run the bot on uvloop where it is installed (Linux, macOS): about a quarter more replies per second
+    per core in `bench/bench_load.py`; plain asyncio elsewhere."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 async def serve(
