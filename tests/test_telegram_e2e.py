@@ -287,21 +287,24 @@ async def test_edited_message_gets_a_short_reply_unless_it_is_a_crisis(start_bot
     assert crisis == talk(TextMessage(OVERDOSE_NOW))[0]
 
 
-async def test_group_message_gets_a_private_only_reply_once(
+async def test_group_gets_a_private_only_reply_once_and_a_crisis_reply_always(
     start_bot: StartBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO")
     bot = await start_bot()
     await bot.tg.send_text(ALICE, "hello everyone", chat_id=GROUP, chat_type="supergroup")
+    await bot.tg.send_text(ALICE, "hello again", chat_id=GROUP, chat_type="supergroup")
     await bot.tg.send_text(ALICE, OVERDOSE_NOW, chat_id=GROUP, chat_type="supergroup")
-    [notice] = await bot.texts(GROUP)
+    notice, crisis = await bot.texts(GROUP, 2)
     assert "private" in notice and "@peerline_test_bot" in notice
+    # Even in a group, an overdose happening now gets the crisis reply (and nothing is stored).
+    assert crisis == bot.expected(TextMessage(OVERDOSE_NOW))
 
-    async def both_handled() -> bool:
-        return caplog.text.count("kind=group") == 2
+    async def all_handled() -> bool:
+        return caplog.text.count("kind=group") == 3
 
-    await eventually(both_handled)
-    assert len(bot.tg.calls_to("sendMessage", GROUP)) == 1
+    await eventually(all_handled)
+    assert len(bot.tg.calls_to("sendMessage", GROUP)) == 2
     assert await bot.keys_of(ALICE) == []  # nothing about the person is kept from a group
 
 

@@ -50,11 +50,6 @@ TYPING_AFTER_SECONDS = 1.0
 # What a person sends while a supporter has their conversation goes to the supporter, not the engine.
 RELAYED_KINDS = frozenset({"text", "non_text"})
 
-# Stopgap until the content has a system response for it (the engine has no group-chat event).
-PRIVATE_ONLY_NOTICE = (
-    "I only work in private chats, so that what you share stays between us. Message me: @{bot}"
-)
-
 
 @dataclass(frozen=True)
 class Person:
@@ -207,16 +202,26 @@ class Dialogue:
         if fallback and self.unmatched is not None and isinstance(event, TextMessage):
             await self.unmatched.record(event.text)  # the text only: no key, alias or chat id goes with it
 
-    async def private_only(self, bot: Bot, chat_id: int) -> None:
-        """Tell a group the bot only works in private chats, at most once per group per window."""
+    async def private_only(self, bot: Bot, chat_id: int, text: str = "") -> None:
+        """Tell a group the bot only works in private chats, at most once per group per window.
+
+        A crisis message in a group still gets the crisis reply, every time; nothing is stored about it.
+        """
         group = self.keys.key(chat_id)
+        session = Session(region=self.default_region)
+        crisis = (
+            [r for r in self.engine.handle(TextMessage(text), session).replies if r.crisis] if text else []
+        )
         count = await self.guard.count_message(group, GROUP_NOTICE_WINDOW_SECONDS)
-        reply = "private_only" if count == 1 else "silent"
-        log_event(log, "update", alias=self.keys.alias(group), kind="group", reply=reply)
-        if count == 1:
-            text = PRIVATE_ONLY_NOTICE.format(bot=bot.username)
-            with contextlib.suppress(Forbidden):  # removed from the group meanwhile: nothing to do
-                await bot.send_message(chat_id, text)
+        notice = count == 1
+        reply = "crisis" if crisis else "private_only" if notice else "silent"
+        log_event(log, "update", alias=self.keys.alias(group), kind="group", crisis=bool(crisis), reply=reply)
+        with contextlib.suppress(Forbidden):  # removed from the group meanwhile: nothing to do
+            for answer in crisis:
+                await self._send(bot, chat_id, answer)
+            if notice:
+                extra = {"bot": f"@{bot.username}"}
+                await self._send(bot, chat_id, Reply(self.engine.system_text("private_only", session, extra)))
 
     async def blocked(self, person: Person) -> None:
         """The person blocked the bot: delete what is stored about them."""

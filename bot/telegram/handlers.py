@@ -142,9 +142,10 @@ class Handlers:
                 await query.answer()
 
     async def on_group(self, update: Update, context: Context) -> None:
-        chat = update.effective_chat
+        chat, message = update.effective_chat, update.effective_message
         if chat is not None:
-            await self.dialogue.private_only(context.bot, chat.id)
+            text = (message.text or message.caption or "") if message else ""
+            await self.dialogue.private_only(context.bot, chat.id, text)
 
     async def on_my_chat_member(self, update: Update, context: Context) -> None:
         change, person = update.my_chat_member, _person(update)
