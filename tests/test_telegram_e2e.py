@@ -283,7 +283,7 @@ async def test_edited_message_gets_a_short_reply_unless_it_is_a_crisis(start_bot
     _, edited, crisis = await bot.texts(ALICE, 3)
     talk = bot.simulate()
     talk(TextMessage("where can i get narcan"))
-    assert edited == bot.engine.system_text("non_text", talk.session)
+    assert edited == bot.engine.system_text("edited", talk.session)
     assert crisis == talk(TextMessage(OVERDOSE_NOW))[0]
 
 

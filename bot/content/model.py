@@ -81,6 +81,7 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "handoff_nothing_to_end",
     "feedback_thanks",
     "private_only",
+    "edited",
     "language_choose",
     "language_set",
     *MIXING_RESPONSES,

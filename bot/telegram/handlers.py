@@ -54,7 +54,7 @@ NON_TEXT_KINDS = (
     "game",
 )
 # Edits aren't read: the engine's answer to the original would be out of date (see Dialogue.handle).
-EDIT_RESPONSE = "non_text"
+EDIT_RESPONSE = "edited"
 
 
 def valid_callback_data(data: str | None) -> str:
