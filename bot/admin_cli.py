@@ -7,12 +7,18 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.config import DEFAULT_REDIS_PREFIX
 from bot.errors import PeerlineError
 from bot.state.redis_url import check_redis_url
+
+if TYPE_CHECKING:
+    from bot.state.client import RedisClient
+
+T = TypeVar("T")
 
 
 def _redis_target(args: argparse.Namespace) -> tuple[str, str, bool]:
@@ -28,20 +34,26 @@ def _redis_target(args: argparse.Namespace) -> tuple[str, str, bool]:
     return url, prefix, cluster
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
+def _read_redis(args: argparse.Namespace, read: Callable[[RedisClient, str], Awaitable[T]]) -> T:
+    """Run one read against the deployment's Redis (from the arguments or the environment), then close."""
     from bot.state.client import open_redis
-    from bot.usage import UsageStats, format_usage_table
 
     url, prefix, cluster = _redis_target(args)
 
-    async def read() -> list[Any]:
+    async def run() -> T:
         client = open_redis(url, cluster=cluster, timeout_seconds=3)
         try:
-            return await UsageStats(client, prefix).read(args.days)
+            return await read(client, prefix)
         finally:
             await client.aclose()
 
-    days = asyncio.run(read())
+    return asyncio.run(run())
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from bot.usage import UsageStats, format_usage_table
+
+    days: list[Any] = _read_redis(args, lambda client, prefix: UsageStats(client, prefix).read(args.days))
     print(format_usage_table(days))
     if args.png:
         from bot.charts import usage_png
@@ -52,20 +64,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_unmatched(args: argparse.Namespace) -> int:
-    from bot.state.client import open_redis
     from bot.usage.clusters import cluster_texts
     from bot.usage.unmatched import UnmatchedLog
 
-    url, prefix, cluster = _redis_target(args)
-
-    async def read() -> list[str]:
-        client = open_redis(url, cluster=cluster, timeout_seconds=3)
-        try:
-            return await UnmatchedLog(client, prefix).read(args.days)
-        finally:
-            await client.aclose()
-
-    texts = asyncio.run(read())
+    texts = _read_redis(args, lambda client, prefix: UnmatchedLog(client, prefix).read(args.days))
     groups = cluster_texts(texts)
     if args.json:
         rows = [{"count": g.count, "examples": list(g.examples)} for g in groups]
