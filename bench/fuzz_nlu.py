@@ -1,10 +1,13 @@
-"""Fuzz the normaliser and matcher: generated inputs, no exception, results in range; prints counts and time.
+"""Fuzz the normaliser, matcher and engine: no exception, results in range, every reply valid Telegram HTML
+under 4,096 characters; prints counts and time.
 
     python bench/fuzz_nlu.py [--inputs 100000] [--seed 1]
 
 Inputs mix random Unicode (controls, surrogate-free planes, RTL, emoji), Telegram-HTML-like fragments,
 shipped example phrasings with noise spliced in, and long strings up to 4,096 characters. Every input goes
-through `basic_normalise`, the full `Normaliser` and `Matcher.match` of every locale.
+through `basic_normalise`, the full `Normaliser` and `Matcher.match` of every locale, then through
+`Engine.handle` as the next message of one of 50 ongoing conversations (so pending questions, switched
+languages and place questions are exercised too), and every reply is checked.
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.brain import Brain
+from bot.content.html import check_html
+from bot.engine import Engine
+from bot.events import TextMessage
 from bot.nlu.normalise import basic_normalise
+from bot.session import Session
+
+TELEGRAM_MAX_CHARS = 4096
+CONVERSATIONS = 50
 
 PIECES = ["<b>", "</i>", "&amp;", "&", "<", ">", "\u202e", "\u200f", "مرحبا", "שלום", "🙃", "\x00", "\x07",
           "\r\n", "\t", "\ufeff", "\uff2e\uff21\uff32\uff23\uff21\uff2e", "/start", "{x}", "%s", "\u2019",
@@ -52,8 +62,11 @@ def main() -> None:
     examples = [
         e for code in matchers for i in brain.content.locale(code).intents.values() for e in i.examples
     ]
+    engine = Engine(brain)
+    sessions = [Session(locale=rng.choice(sorted(matchers))) for _ in range(CONVERSATIONS)]
     outcomes: Counter[str] = Counter()
     failures: list[tuple[str, str]] = []
+    replies = 0
     longest = 0
     started = time.perf_counter()
     for _ in range(args.inputs):
@@ -67,12 +80,22 @@ def main() -> None:
                 known = brain.content.locale(code).intents
                 assert result.intent is None or result.intent in known, result.intent
                 outcomes["crisis" if result.crisis else "intent" if result.intent else "fallback"] += 1
+            person = rng.randrange(CONVERSATIONS)
+            outcome = engine.handle(TextMessage(text), sessions[person])
+            sessions[person] = outcome.session or Session()
+            for reply in outcome.replies:
+                replies += 1
+                assert len(reply.text) <= TELEGRAM_MAX_CHARS, len(reply.text)
+                assert check_html(reply.text) == [], check_html(reply.text)
         except Exception as exc:  # counting every failure is the point
             failures.append((type(exc).__name__, repr(text[:80])))
     elapsed = time.perf_counter() - started
     print(f"{args.inputs:,} inputs (longest {longest:,} characters), {len(matchers)} locales each")
     print(f"time: {elapsed:.1f} s ({elapsed / args.inputs * 1000:.2f} ms per input)")
     print(f"results: {dict(outcomes)}")
+    print(
+        f"engine replies checked (valid Telegram HTML, at most {TELEGRAM_MAX_CHARS} characters): {replies:,}"
+    )
     print(f"exceptions: {len(failures)}")
     for name, sample in failures[:10]:
         print(f"  {name}: {sample}")
