@@ -371,7 +371,12 @@ async def test_crisis_conversation_is_not_returned_to_the_bot_while_the_person_i
     await eventually(lambda: _has(desk.bot, ALICE, SUICIDE_REPLY))
     for _ in range(4):
         await desk.sweep(400)  # the supporter is silent, but the person keeps writing
+        relayed = len(desk.tg.calls_to("copyMessage"))
         await desk.alice_says("still here")
+        # The next sweep must come after the bot has seen the message, as it would in real time.
+        await desk.tg.wait_for(
+            lambda n=relayed: len(desk.tg.calls_to("copyMessage")) > n, 5, description="the message relayed"
+        )
     await desk.sweep(1)
     record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
     assert record is not None and record.claimed and record.crisis

@@ -33,6 +33,7 @@ from bot.state import SessionStore
 from bot.state.redis import RedisStore
 from bot.state.reload_bus import ReloadBus
 from bot.telegram.admin import register_admin_handlers
+from bot.telegram.aiohttp_request import AiohttpRequest
 from bot.telegram.desk import Clock, DeskSettings, SupportersDesk
 from bot.telegram.dialogue import Dialogue
 from bot.telegram.handlers import AnyApplication, register_handlers
@@ -49,8 +50,7 @@ ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_membe
 MAX_CONCURRENT_UPDATES = 64
 # PTB admits this many updates before `do_process_update`; the real limit is taken after the chat's lock.
 MAX_ADMITTED_UPDATES = 1_000_000
-# httpx scans its pooled connections and queued requests on every request (quadratic in the load), so PTB's
-# default pool of 256 costs more CPU per reply than the engine; one connection per running update is enough.
+# One connection per running update is enough (a reply is sent from within its update).
 CONNECTION_POOL_SIZE = MAX_CONCURRENT_UPDATES
 POOL_TIMEOUT_SECONDS = 10.0  # under a burst, wait for a free connection rather than drop a reply
 
@@ -259,11 +259,16 @@ def build_application(
         .application_class(PeerlineApplication)
         .token(settings.telegram_bot_token)
         .concurrent_updates(PerChatUpdateProcessor())
-        .connection_pool_size(CONNECTION_POOL_SIZE)
-        .pool_timeout(POOL_TIMEOUT_SECONDS)
+        .request(
+            AiohttpRequest(
+                connection_pool_size=CONNECTION_POOL_SIZE,
+                read_timeout=settings.api_timeout,
+                pool_timeout=POOL_TIMEOUT_SECONDS,
+            )
+        )
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))  # PTB's defaults for polling
         .post_init(set_command_menu)
         .rate_limiter(RetryingLimiter(throttle))
-        .read_timeout(settings.api_timeout)
     )
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
