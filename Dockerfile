@@ -18,6 +18,8 @@ RUN pip install .
 COPY intents ./intents
 COPY responses ./responses
 COPY resources ./resources
+COPY substances ./substances
+COPY services ./services
 RUN peerline validate
 
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin peerline

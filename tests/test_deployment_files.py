@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from bot.config import VARIABLES
+from bot.reload import CONTENT_FOLDERS
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ("TELEGRAM_BOT_TOKEN", "REDIS_URL", "PEERLINE_ID_SECRET")
@@ -68,3 +69,12 @@ def test_every_setting_is_read_by_config() -> None:
     source = (ROOT / "bot" / "config.py").read_text()
     for name in VARIABLES:
         assert source.count(f'"{name}"') >= 2, f"{name} is documented but never read"
+
+
+def test_the_image_carries_every_content_folder() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for folder in CONTENT_FOLDERS:
+        if (ROOT / folder).is_dir():
+            assert re.search(rf"^COPY {folder} \./{folder}$", dockerfile, re.M), (
+                f"{folder}/ is not in the image"
+            )
