@@ -61,6 +61,7 @@ class RunningBot:
     redis: Redis
     keys: UserKeys
     engine: Engine
+    halt: Callable[[], Awaitable[None]] | None = None  # stop the process, keep its Redis keys (a restart)
 
     @property
     def prefix(self) -> str:
@@ -140,6 +141,7 @@ class StartBot(Protocol):
         clock: Callable[[], float] | None = None,
         content_root: Path | None = None,
         store_retry_seconds: float = RETRY_SECONDS,
+        tg: FakeTelegram | None = None,
         **env: str,
     ) -> RunningBot: ...
 
@@ -161,9 +163,11 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
             clock: Callable[[], float] | None = None,
             content_root: Path | None = None,
             store_retry_seconds: float = RETRY_SECONDS,
+            tg: FakeTelegram | None = None,
             **env: str,
         ) -> RunningBot:
-            tg = await stack.enter_async_context(FakeTelegram(token=token))
+            # A FakeTelegram passed in is shared: a second bot on it is the same bot restarted.
+            tg = tg or await stack.enter_async_context(FakeTelegram(token=token))
             environ = {
                 "TELEGRAM_BOT_TOKEN": tg.token,
                 "TELEGRAM_BASE_URL": tg.base_url,
@@ -196,16 +200,19 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
             stop = asyncio.Event()
             task = asyncio.create_task(serve(app, settings, webhook=webhook, store=session_store, stop=stop))
 
-            async def shut_down() -> None:
+            async def halt() -> None:
                 stop.set()
                 await asyncio.wait_for(task, 10)
+
+            async def shut_down() -> None:
+                await halt()
                 # "*" first: some keys start with a hash tag, e.g. {prefix:stats:day}:waits
                 stale = [k async for k in admin.scan_iter(match=f"*{settings.redis_prefix}:*", count=500)]
                 if stale:
                     await admin.delete(*stale)
 
             stack.push_async_callback(shut_down)
-            running = RunningBot(tg, app, settings, admin, UserKeys(ID_SECRET), Engine(brain))
+            running = RunningBot(tg, app, settings, admin, UserKeys(ID_SECRET), Engine(brain), halt)
 
             async def started() -> bool:
                 if task.done():

@@ -662,3 +662,27 @@ async def test_refer_sends_a_referral_card_to_the_person_and_shows_it_in_the_top
     assert shown.params["message_thread_id"] == topic
     await desk.in_group(SAM, "/refer teleportation Portland", topic)
     await desk.group_reply("Usage: /refer KIND")
+
+
+async def test_a_restarted_bot_carries_on_a_claimed_conversation_from_redis(brain: Brain) -> None:
+    async with bot_factory(brain) as start:
+        clock = Clock()
+        env = {
+            "SUPPORTERS_CHAT_ID": str(GROUP),
+            "SUPPORTER_IDS": f"{SAM},{ROBIN}",
+            "PEERLINE_REDIS_PREFIX": f"pltest-{secrets.token_hex(6)}",
+        }
+        first = await start(clock=clock, **env)
+        first.tg.register_chat(GROUP, "supergroup", title="Peer supporters", is_forum=True)
+        desk = Desk(first, clock)
+        topic = await desk.claimed()
+        assert first.halt is not None
+        await first.halt()  # the process stops; everything it knew is in Redis
+        desk.bot = await start(clock=clock, tg=first.tg, **env)
+        await desk.alice_says("are you still there?")
+        await desk.tg.wait_for(
+            lambda: bool(desk.copies_to(GROUP, topic)), description="relayed to the same topic"
+        )
+        await desk.in_group(SAM, "yes, still here", topic)
+        await desk.tg.wait_for(lambda: bool(desk.copies_to(ALICE)), description="the reply relayed")
+        assert len(desk.tg.calls_to("createForumTopic")) == 1
