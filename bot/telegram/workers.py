@@ -70,7 +70,8 @@ def check_workers(settings: Settings, workers: int) -> None:
 def run_workers(settings: Settings, workers: int, argv: Sequence[str]) -> int:
     """Start the workers and supervise them until a signal or until one exits; returns an exit code."""
     check_workers(settings, workers)
-    command = [sys.executable, "-c", "from bot.cli import main; main()", *worker_arguments(argv)]
+    # As the `peerline` script runs it: main()'s return value becomes the exit code the parent watches.
+    command = [sys.executable, "-m", "bot.cli", *worker_arguments(argv)]
     children = [
         subprocess.Popen(command, env=worker_environment(settings, os.environ, i)) for i in range(workers)
     ]
