@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from bot.content.loader import default_content_root, load_content
 from bot.content.model import Content, frozen_map
 from bot.errors import ContentError, ContentProblem
+from bot.nlu.language import locale_markers
 from bot.nlu.matcher import Matcher, MatchSettings
 from bot.referrals.card import REFERRAL_RESPONSES
 from bot.referrals.loader import load_directory
@@ -42,6 +44,12 @@ class Brain:
         return cls(
             content, frozen_map(matchers), directory or Directory(), MixingAdvisor(guide) if guide else None
         )
+
+    @cached_property
+    def language_markers(self) -> dict[str, frozenset[str]]:
+        """Words only one locale uses, per locale: computed once per content, not per message."""
+        locales = self.content.locales
+        return locale_markers({code: loc.stopwords | loc.markers for code, loc in locales.items()})
 
     @classmethod
     def load(cls, root: Path | None = None, settings: MatchSettings | None = None) -> Brain:

@@ -27,7 +27,7 @@ from bot.events import (
     RequestHandoff,
     TextMessage,
 )
-from bot.nlu.language import locale_from_argument, locale_markers, written_in
+from bot.nlu.language import locale_from_argument, written_in
 from bot.nlu.matcher import MatchResult
 from bot.nlu.normalise import basic_normalise
 from bot.referrals.card import PAGE_SIZE, ReferralTexts, results_html
@@ -320,8 +320,7 @@ class _Turn:
                 if found.crisis and found.intent:
                     return code
                 results[code] = found
-        markers = locale_markers({code: loc.stopwords | loc.markers for code, loc in locales.items()})
-        return written_in(text, self.locale.code, markers, results)
+        return written_in(text, self.locale.code, self.brain.language_markers, results)
 
     def system(
         self,

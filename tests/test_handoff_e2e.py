@@ -161,24 +161,6 @@ async def sent_containing(desk: Desk, method: str, chat: int, text: str) -> Call
     return await desk.tg.wait_for(matches, description=f"{method} to {chat} containing {text!r}")
 
 
-async def redis_dump(bot: RunningBot) -> str:
-    """Every key the bot wrote and its value, whatever the type, as one string to search."""
-    parts = []
-    async for raw in bot.redis.scan_iter(match=f"{bot.prefix}:*"):
-        key = raw.decode()
-        kind = (await bot.redis.type(key)).decode()
-        if kind == "string":
-            value: object = await bot.redis.get(key)
-        elif kind == "hash":
-            value = await bot.redis.hgetall(key)
-        elif kind == "zset":
-            value = await bot.redis.zrange(key, 0, -1)
-        else:
-            value = kind
-        parts.append(f"{key}={value!r}")
-    return "\n".join(parts)
-
-
 async def _has(bot: RunningBot, chat: int, text: str) -> bool:
     return any(text in str(c.params.get("text", "")) for c in bot.tg.calls_to("sendMessage", chat) if c.ok)
 
@@ -496,7 +478,7 @@ async def test_forget_mid_handoff_ends_it_and_removes_queue_entry_and_mappings(s
     user = desk.bot.user_key(ALICE)
 
     async def nothing_left() -> bool:
-        return user not in await redis_dump(desk.bot)
+        return user not in repr(await desk.bot.stored())
 
     await eventually(nothing_left)
     assert await desk.desk.queue.by_topic(topic) is None
@@ -515,7 +497,7 @@ async def test_forget_after_a_block_leaves_nothing_about_the_person(start_desk: 
     user = desk.bot.user_key(ALICE)
 
     async def nothing_left() -> bool:
-        return user not in await redis_dump(desk.bot)
+        return user not in repr(await desk.bot.stored())
 
     await eventually(nothing_left)
 
@@ -570,7 +552,7 @@ async def test_nothing_sent_to_the_group_or_stored_names_the_person(start_desk: 
         if message.get("message_thread_id") == topic and "forward_origin" in message:
             pytest.fail("a relayed message carries a forward header")
     # A dump of Redis holds no raw id, name or words.
-    dump = await redis_dump(desk.bot)
+    dump = repr(await desk.bot.stored())
     for secret in (*secrets_of_alice, "fentanyl", "breathing"):
         assert secret not in dump, secret
 

@@ -33,6 +33,7 @@ from bot.events import (
 from bot.handoff.record import Handoff
 from bot.logs import log_event
 from bot.monitoring.metrics import BotMetrics
+from bot.nlu.language import language_from_code
 from bot.privacy import UserKeys
 from bot.session import Session
 from bot.state import SessionStore
@@ -230,9 +231,8 @@ class Dialogue:
 
     def new_session(self, person: Person) -> Session:
         """A first session: the default region, and the person's language if the content has it."""
-        locales = self.engine.brain.content.locales
-        language = (person.language or "").split("-")[0].lower()
-        return Session(locale=language if language in locales else None, region=self.default_region)
+        locale = language_from_code(person.language, frozenset(self.engine.brain.content.locales))
+        return Session(locale=locale, region=self.default_region)
 
     async def _perform(
         self,
