@@ -92,8 +92,8 @@ class _Reader:
             self.problem(file, 1, "expected a mapping at the top", f"start with 'locale:' and '{key}:'")
             return None
         allowed = {"locale", key, *optional}
-        for name, line, hint in unknown_keys(data, allowed):
-            self.problem(file, line, f"unknown top-level key '{name}'", hint)
+        for name, key_line, hint in unknown_keys(data, allowed):
+            self.problem(file, key_line, f"unknown top-level key '{name}'", hint)
         locale = data.get("locale")
         if not isinstance(locale, str) or not re.fullmatch(r"[a-z]{2}", locale):
             self.problem(
@@ -169,8 +169,8 @@ class _Reader:
         if not isinstance(raw, LineDict):
             self.problem(file, line, "each intent must be a mapping", "start it with '- id: ...'")
             return None
-        for name, line, hint in unknown_keys(raw, INTENT_KEYS):
-            self.problem(file, line, f"unknown key '{name}' in an intent", hint)
+        for name, key_line, hint in unknown_keys(raw, INTENT_KEYS):
+            self.problem(file, key_line, f"unknown key '{name}' in an intent", hint)
         intent_id = raw.get("id")
         if not isinstance(intent_id, str) or not ID_RE.match(intent_id):
             self.problem(

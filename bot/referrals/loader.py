@@ -55,8 +55,8 @@ class _DirectoryReader:
                 file, 1, "expected a 'services:' list", "start the file with 'services:' and '- name: ...'"
             )
             return []
-        for key, line, hint in unknown_keys(data, FILE_KEYS):
-            self.problem(file, line, f"unknown top-level key '{key}'", hint)
+        for key, key_line, hint in unknown_keys(data, FILE_KEYS):
+            self.problem(file, key_line, f"unknown top-level key '{key}'", hint)
         default_zone = data.get("timezone")
         if default_zone is not None and (not isinstance(default_zone, str) or _zone(default_zone) is None):
             self.problem(
@@ -110,8 +110,8 @@ class _DirectoryReader:
         name = self.text(file, raw, "name", "?", required=True)
         if not name:
             return None
-        for key, line, hint in unknown_keys(raw, SERVICE_KEYS):
-            self.problem(file, line, f"service {name!r}: unknown key '{key}'", hint)
+        for key, key_line, hint in unknown_keys(raw, SERVICE_KEYS):
+            self.problem(file, key_line, f"service {name!r}: unknown key '{key}'", hint)
         kinds = self.kinds(file, raw, name)
         region = self.text(file, raw, "region", name, required=True).lower()
         if region and self.regions is not None and region not in self.regions:

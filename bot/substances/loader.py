@@ -66,8 +66,8 @@ class _GuideReader:
             if data is not None or not any(p.file == file for p in self.problems):
                 self.problem(file, 1, "expected a mapping at the top", "start with " + ", ".join(top))
             return None
-        for key, line, hint in unknown_keys(data, top):
-            self.problem(file, line, f"unknown top-level key '{key}'", hint)
+        for key, key_line, hint in unknown_keys(data, top):
+            self.problem(file, key_line, f"unknown top-level key '{key}'", hint)
         return file, data
 
     def texts(self, file: str, owner: LineDict, key: str) -> list[tuple[str, int]]:
@@ -190,8 +190,8 @@ class _GuideReader:
                 file, raw.line_of("id"), f"invalid substance id {substance_id!r}", "use a-z, 0-9 and _"
             )
             return None
-        for key, line, hint in unknown_keys(raw, SUBSTANCE_KEYS):
-            self.problem(file, line, f"unknown key '{key}' in substance '{substance_id}'", hint)
+        for key, key_line, hint in unknown_keys(raw, SUBSTANCE_KEYS):
+            self.problem(file, key_line, f"unknown key '{key}' in substance '{substance_id}'", hint)
         class_id = raw.get("class")
         if class_id not in classes:
             self.problem(
@@ -231,8 +231,8 @@ class _GuideReader:
             )
             raw = LineDict()
             raw.key_lines = {}
-        for key, line, hint in unknown_keys(raw, CUE_KEYS):
-            self.problem(file, line, f"unknown cue list '{key}'", hint)
+        for key, key_line, hint in unknown_keys(raw, CUE_KEYS):
+            self.problem(file, key_line, f"unknown cue list '{key}'", hint)
         lists = {key: frozenset(fold(text) for text, _ in self.texts(file, raw, key)) for key in CUE_KEYS}
         if not lists["together"]:
             self.problem(
@@ -314,8 +314,8 @@ class _GuideReader:
         if not isinstance(raw, LineDict):
             self.problem(file, line, "each combination must be a mapping", "start it with '- pair: [a, b]'")
             return None
-        for key, line, hint in unknown_keys(raw, ROW_KEYS):
-            self.problem(file, line, f"unknown key '{key}' in a combination", hint)
+        for key, key_line, hint in unknown_keys(raw, ROW_KEYS):
+            self.problem(file, key_line, f"unknown key '{key}' in a combination", hint)
         pair = raw.get("pair")
         if not isinstance(pair, LineList) or len(pair) != 2 or not all(isinstance(p, str) for p in pair):
             self.problem(
