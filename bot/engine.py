@@ -77,18 +77,18 @@ class Engine:
 
     def feedback_buttons(self, session: Session) -> tuple[Button, ...]:
         """Helpful / not helpful, asked after a conversation with a supporter."""
-        turn = _Turn(self.brain, session, self.clock())
+        locale = self.brain.content.locale(session.locale)
         return (
-            Button(turn.locale.label("feedback_helpful"), "fb:y"),
-            Button(turn.locale.label("feedback_not_helpful"), "fb:n"),
+            Button(locale.label("feedback_helpful"), "fb:y"),
+            Button(locale.label("feedback_not_helpful"), "fb:n"),
         )
 
     def wait_buttons(self, session: Session) -> tuple[Button, ...]:
         """Keep waiting / leave the queue, offered when nobody has claimed the conversation yet."""
-        turn = _Turn(self.brain, session, self.clock())
+        locale = self.brain.content.locale(session.locale)
         return (
-            Button(turn.locale.label("handoff_keep_waiting"), "hw:stay"),
-            Button(turn.locale.label("handoff_leave_queue"), "hw:leave"),
+            Button(locale.label("handoff_keep_waiting"), "hw:stay"),
+            Button(locale.label("handoff_leave_queue"), "hw:leave"),
         )
 
 
