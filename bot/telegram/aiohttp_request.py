@@ -5,6 +5,10 @@ queued request on each request (quadratic in the requests in flight) and checks 
 attributes through anyio; under load that cost more CPU per reply than the bot's own work
 (`bench/bench_load.py`). aiohttp keeps idle connections in a per-host queue.
 
+Proxies: the environment's proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) are honoured as httpx honours
+them, but read once per host rather than by aiohttp's `trust_env`, which reads them, and stats `~/.netrc` on
+a worker thread, for every request (measured at a fifth of the bot's CPU per reply).
+
 Errors and timeouts map onto PTB's exceptions as `HTTPXRequest` maps them: any timeout is `TimedOut`
 (a full pool too, with PTB's "not sent" message), any other transport failure is `NetworkError`, so the
 retry policy (`bot/telegram/retry.py`) and PTB's polling loop see the same errors as before.
@@ -13,13 +17,16 @@ retry policy (`bot/telegram/retry.py`) and PTB's polling loop see the same error
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 POOL_TIMEOUT_MESSAGE = (
@@ -38,7 +45,17 @@ class AiohttpRequest(BaseRequest):
     and the write timeout (`media_write_timeout` by default).
     """
 
-    __slots__ = ("_connect", "_media_write", "_pool", "_pool_size", "_read", "_session", "_slots", "_write")
+    __slots__ = (
+        "_connect",
+        "_media_write",
+        "_pool",
+        "_pool_size",
+        "_proxies",
+        "_read",
+        "_session",
+        "_slots",
+        "_write",
+    )
 
     def __init__(
         self,
@@ -59,6 +76,7 @@ class AiohttpRequest(BaseRequest):
         self._media_write = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(connection_pool_size)
+        self._proxies: dict[tuple[str, str | None, int | None], Proxy] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -69,12 +87,13 @@ class AiohttpRequest(BaseRequest):
         """Open the session (in the running loop, as aiohttp requires); again after a shutdown."""
         if self._session is None or self._session.closed:
             self._slots = asyncio.Semaphore(self._pool_size)  # bound to this loop on first use
+            self._proxies = {}  # the environment is read again after a restart
             connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers={"User-Agent": self.USER_AGENT},
                 skip_auto_headers=("Accept-Encoding",),  # Telegram's answers are small JSON
-                trust_env=True,  # HTTPS_PROXY and friends, as httpx honours them
+                trust_env=False,  # the proxy variables are read once per host instead (`_proxy_for`)
             )
 
     async def shutdown(self) -> None:
@@ -126,7 +145,10 @@ class AiohttpRequest(BaseRequest):
         else:
             await self._slots.acquire()
         try:
-            async with session.request(method, url, data=body, headers=headers, timeout=timeout) as res:
+            via = self._proxy_for(URL(url))
+            async with session.request(
+                method, url, data=body, headers=headers, timeout=timeout, proxy=via.url, proxy_auth=via.auth
+            ) as res:
                 return res.status, await res.read()
         except TimeoutError as err:  # aiohttp's timeouts are TimeoutError subclasses
             raise TimedOut from err
@@ -134,6 +156,27 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
         finally:
             self._slots.release()
+
+    def _proxy_for(self, url: URL) -> Proxy:
+        """The proxy the environment names for this URL's scheme and host (no proxy: `Proxy()`)."""
+        key = (url.scheme, url.host, url.port)
+        found = self._proxies.get(key)
+        if found is None:
+            try:
+                proxy_url, auth = get_env_proxy_for_url(url)
+                found = Proxy(proxy_url, auth)
+            except LookupError:  # none set, or NO_PROXY names the host
+                found = Proxy()
+            self._proxies[key] = found
+        return found
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """Where to send requests for one host: through `url` (with `auth`), or straight there when None."""
+
+    url: URL | None = None
+    auth: aiohttp.BasicAuth | None = None
 
 
 def _longer(read: float | None, write: float | None) -> float | None:
