@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import UTC, datetime
 
@@ -15,7 +16,7 @@ from bot.session import Session
 from bot.state import MemoryStore
 from bot.telegram.application import PerChatUpdateProcessor
 from bot.telegram.handlers import parse_command, valid_callback_data
-from bot.telegram.render import in_send_order, keyboard
+from bot.telegram.render import in_send_order, keyboard, keyboard_json
 from bot.telegram.store_guard import StoreGuard
 
 
@@ -41,6 +42,13 @@ def test_keyboard_has_one_button_per_row_and_none_without_buttons() -> None:
     assert markup is not None
     assert [[b.callback_data for b in row] for row in markup.inline_keyboard] == [["i:a"], ["i:b"]]
     assert keyboard(()) is None
+
+
+def test_keyboard_json_is_the_keyboard_as_the_bot_api_reads_it() -> None:
+    buttons = (Button("Talk to a person", "h"), Button("Sí, gracias", "fb:y"))
+    sent = keyboard_json(buttons)
+    assert sent is not None and json.loads(sent) == keyboard(buttons).to_dict()  # type: ignore[union-attr]
+    assert keyboard_json(()) is None
 
 
 def test_crisis_replies_are_sent_before_anything_else() -> None:
