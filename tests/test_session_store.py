@@ -360,6 +360,21 @@ async def test_flood_counter_is_exact_under_concurrency(backend: Backend) -> Non
     assert sorted(counts) == list(range(1, 26))
 
 
+async def test_loading_while_counting_gives_the_session_and_the_same_count_as_counting_alone(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    assert await store.load_and_count(USER, 60) == (None, 1)
+    await store.save(USER, rich_session())
+    assert await store.count_message(USER, 60) == 2
+    assert await store.load_and_count(USER, 60) == (rich_session(), 3)
+    assert await store.load_and_count(OTHER_USER, 60) == (None, 1)
+    left = await backend.ttl_left(USER, "flood")
+    assert left is not None and 0 < left <= 60
+    counts = await asyncio.gather(*(store.load_and_count(USER, 60) for _ in range(10)))
+    assert sorted(count for _, count in counts) == list(range(4, 14))
+
+
 async def test_flood_counter_does_not_keep_the_session_alive(backend: Backend) -> None:
     await backend.store.count_message(USER, 60)
     assert await backend.store.load(USER) is None

@@ -409,6 +409,9 @@ class _SlowStore:
     async def count_message(self, user: str, window_seconds: int) -> int:
         return await self.inner.count_message(user, window_seconds)
 
+    async def load_and_count(self, user: str, window_seconds: int) -> tuple[Session | None, int]:
+        return await self.load(user), await self.count_message(user, window_seconds)
+
     async def ping(self) -> bool:
         return True
 

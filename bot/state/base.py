@@ -42,6 +42,10 @@ class SessionStore(Protocol):
         """Count one message and return how many the user sent in the current fixed window."""
         ...
 
+    async def load_and_count(self, user: str, window_seconds: int) -> tuple[Session | None, int]:
+        """`load` and `count_message` together: what every incoming message needs, in one round trip."""
+        ...
+
     async def ping(self) -> bool:
         """True if the backend answers; never raises."""
         ...

@@ -74,6 +74,9 @@ class MemoryStore:
         self._shrink()
         return count
 
+    async def load_and_count(self, user: str, window_seconds: int) -> tuple[Session | None, int]:
+        return await self.load(user), await self.count_message(user, window_seconds)
+
     async def ping(self) -> bool:
         return True
 

@@ -9,7 +9,8 @@ Key schema (``user`` is a `UserKeys.key`, an HMAC of the Telegram id, never the 
 
 The user key sits in a hash tag (``{...}``), so all of one user's keys map to one Redis Cluster slot:
 `forget` is then a single multi-key DEL that works on a cluster too; the flood counter is one Lua script
-on one key. Every key is built by `key_for` from
+on one key, and so is reading the session while counting (one round trip per message). Every key is built by
+`key_for` from
 a kind in `USER_KEY_KINDS`, and `forget` deletes all kinds, so new kinds are forgotten without extra code.
 Nothing in Redis holds message text or a raw id. Needs Redis 7.0+ (``EXPIRE ... NX``).
 """
@@ -44,6 +45,15 @@ redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
 return count
 """
 
+# KEYS[1] the session, KEYS[2] the flood counter (one user: one slot); ARGV[1] the window. A missing session
+# comes back as false (nil), the count as in _COUNT.
+_LOAD_AND_COUNT = """
+local session = redis.call('GET', KEYS[1])
+local count = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1], 'NX')
+return {count, session}
+"""
+
 
 def key_for(prefix: str, user: str, kind: UserKeyKind) -> str:
     """The Redis key of one kind of data about a user: ``{prefix}:{<user>}:{kind}``."""
@@ -72,6 +82,7 @@ class RedisStore:
         self.ttl_seconds = check_ttl(ttl_seconds)
         self.prefix = prefix
         self._count = client.register_script(_COUNT)
+        self._load_and_count = client.register_script(_LOAD_AND_COUNT)
 
     @classmethod
     def from_url(
@@ -115,6 +126,13 @@ class RedisStore:
         with _unavailable_on_error():
             count = await self._count(keys=[key], args=[window_seconds])
         return int(count)
+
+    async def load_and_count(self, user: str, window_seconds: int) -> tuple[Session | None, int]:
+        check_window(window_seconds)
+        keys = [self.key(user, "session"), self.key(user, "flood")]
+        with _unavailable_on_error():
+            count, raw = await self._load_and_count(keys=keys, args=[window_seconds])
+        return (None if raw is None else decode_session(raw)), int(count)
 
     async def ping(self) -> bool:
         try:

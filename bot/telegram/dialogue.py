@@ -76,10 +76,6 @@ class _Trace:
     store: str = "ok"
 
 
-async def _nothing() -> None:
-    return None
-
-
 def fell_back(before: Session, outcome: Outcome) -> bool:
     """The engine found no topic and gave its fallback answer (the only turn that counts a miss)."""
     after = outcome.session
@@ -136,11 +132,8 @@ class Dialogue:
         trace = _Trace(kind, self.keys.alias(user))
         typing = self._typing_later(bot, person.chat_id)
         try:
-            (stored, store_ok), count, claimed = await asyncio.gather(
-                self.guard.load(user),
-                self.guard.count_message(user, FLOOD_WINDOW_SECONDS),
-                self._claimed(user) if kind in RELAYED_KINDS and message_id is not None else _nothing(),
-            )
+            stored, count, store_ok = await self.guard.load_and_count(user, FLOOD_WINDOW_SECONDS)
+            claimed = await self._claimed(user) if kind in RELAYED_KINDS and message_id is not None else None
             trace.store = "ok" if store_ok else "down"
             session = stored or self.new_session(person)
             outcome = self.engine.handle(event, session)

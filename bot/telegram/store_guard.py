@@ -43,17 +43,18 @@ class StoreGuard:
         """True from a failed call until a later call succeeds."""
         return self._down_until is not None
 
-    async def load(self, user: str) -> tuple[Session | None, bool]:
-        """The stored session (None if there is none) and whether the store answered."""
-        if self._skipping():
-            return None, False
-        try:
-            session = await self.store.load(user)
-        except StoreUnavailable as exc:
-            self._failed(exc, "load")
-            return None, False
-        self._answered()
-        return session, True
+    async def load_and_count(self, user: str, window_seconds: int) -> tuple[Session | None, int, bool]:
+        """The stored session (None if there is none), the message count as `count_message` gives it, and
+        whether the store answered."""
+        if not self._skipping():
+            try:
+                session, count = await self.store.load_and_count(user, window_seconds)
+            except StoreUnavailable as exc:
+                self._failed(exc, "load_and_count")
+            else:
+                self._answered()
+                return session, count, True
+        return None, await self._counter.count_message(user, window_seconds), False
 
     async def save(self, user: str, session: Session) -> bool:
         """Save the session; False if the store is down (the person is still answered)."""
