@@ -21,6 +21,7 @@ from bot.telegram.application import BUS_KEY, DESK_KEY, ENGINE_KEY, RELOADER_KEY
 from bot.telegram.dialogue import fell_back
 from bot.usage import UsageStats
 from bot.usage.scrub import scrub
+from bot.usage.stats import DayStats
 from bot.usage.unmatched import UnmatchedLog
 from tests.minimal_content import write_minimal_content
 from tests.telegram_harness import (
@@ -53,7 +54,7 @@ async def start_desk(start_bot: StartBot, **env: str) -> Desk:
     return Desk(bot, clock)
 
 
-async def today(bot: RunningBot) -> object:
+async def today(bot: RunningBot) -> DayStats:
     return (await UsageStats(bot.redis, bot.prefix).read(1))[-1]
 
 
@@ -93,6 +94,18 @@ async def test_statistics_count_a_whole_conversation_through_telegram(start_bot:
     assert day.fallbacks == 1 and day.crisis == 1
     assert (day.handoffs_requested, day.handoffs_claimed, day.median_wait) == (1, 1, 95.0)
     assert (day.feedback_helpful, day.feedback_unhelpful) == (1, 0)
+
+
+async def test_counts_still_waiting_to_be_written_reach_redis_when_the_bot_stops(
+    start_bot: StartBot,
+) -> None:
+    bot = await start_bot()
+    await bot.tg.send_text(ALICE, MATCHED)
+    await bot.texts(ALICE, 1)
+    assert bot.halt is not None
+    await bot.halt()
+    day = await today(bot)
+    assert day.messages == 1 and day.intents == {"naloxone": 1}
 
 
 async def test_unmatched_log_keeps_only_the_scrubbed_fallback_and_only_when_enabled(

@@ -16,7 +16,7 @@ from bot.cli import main
 from bot.usage import UsageStats, format_usage_table
 from bot.usage.stats import MAX_WAIT_SAMPLES
 from tests.redis_support import REDIS_URL
-from tests.telegram_harness import UNREACHABLE_REDIS_URL
+from tests.telegram_harness import UNREACHABLE_REDIS_URL, eventually
 
 # 2026-03-01 23:00 UTC: one hour before midnight, so the scripted day change is real.
 LATE_EVENING = 1_772_406_000.0
@@ -69,6 +69,7 @@ async def test_keys_hold_no_user_data_and_expire_90_days_after_their_day(redis: 
     stats = UsageStats(client, prefix, Clock(LATE_EVENING))
     await stats.record_update("naloxone", fallback=False, crisis=False)
     await stats.record_handoff_claimed(12.5)
+    await stats.flush()
     keys = sorted([k.decode() async for k in client.scan_iter(match=f"*{prefix}:*")])
     assert keys == [f"{prefix}:stats:2026-03-01", f"{{{prefix}:stats:2026-03-01}}:waits"]
     assert key_slot(keys[0].encode()) == key_slot(keys[1].encode()), "one Lua script writes both"
@@ -98,9 +99,43 @@ async def test_recording_without_redis_never_raises_and_warns_once(caplog: pytes
         await stats.record_handoff_requested()
         await stats.record_handoff_claimed(3.0)
         await stats.record_feedback(helpful=True)
+        await stats.close()  # the pending counts fail to reach Redis too, without a second warning
     warnings = [r for r in caplog.records if "redis_unavailable" in r.getMessage()]
     assert len(warnings) == 1
     await client.aclose()
+
+
+async def test_counts_are_written_together_within_the_flush_interval(redis: tuple[Redis, str]) -> None:
+    client, prefix = redis
+    stats = UsageStats(client, prefix, Clock(LATE_EVENING), flush_seconds=0.3)
+    other_process = UsageStats(client, prefix, Clock(LATE_EVENING))
+    for _ in range(40):
+        await stats.record_update("naloxone", fallback=False, crisis=False)
+    await stats.record_feedback(helpful=True)
+    assert (await other_process.read(1))[-1].messages == 0, "nothing is written per message"
+
+    async def written() -> bool:
+        return (await other_process.read(1))[-1].messages == 40
+
+    await eventually(written, timeout=3)
+    [day] = await other_process.read(1)
+    assert (day.intents, day.feedback_helpful) == ({"naloxone": 40}, 1)
+    await stats.close()
+
+
+async def test_closing_writes_what_is_pending_and_reading_includes_the_own_counts(
+    redis: tuple[Redis, str],
+) -> None:
+    client, prefix = redis
+    stats = UsageStats(client, prefix, Clock(LATE_EVENING), flush_seconds=3600)
+    other_process = UsageStats(client, prefix, Clock(LATE_EVENING))
+    await stats.record_update(None, fallback=True, crisis=False)
+    assert (await other_process.read(1))[-1].messages == 0
+    assert (await stats.read(1))[-1].fallbacks == 1, "a process sees its own counts at once"
+    await stats.record_update("crisis_overdose", fallback=False, crisis=True)
+    await stats.close()
+    [day] = await other_process.read(1)
+    assert (day.messages, day.fallbacks, day.crisis) == (2, 1, 1)
 
 
 async def test_usage_chart_is_a_png_of_a_readable_size(redis: tuple[Redis, str]) -> None:

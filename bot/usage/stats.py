@@ -11,14 +11,21 @@ The waits key's hash tag is the whole name of the day's hash, so on Redis Cluste
 and the Lua script that writes both works (a key without braces hashes its whole name). Both expire
 RETENTION_DAYS after their day ends. Every write is one atomic round trip (a Lua script on one slot), and
 a write never raises: the bot answers people whether or not Redis is there.
+
+Counts are added up in the process and written at most once per `FLUSH_SECONDS` (and at shutdown): one
+write a second instead of one per message, and the day's hash, which every message of every worker
+touches, does not become one hot key on one cluster node. A crash loses at most that second's counts;
+handoff waits are written at once (they are rare, and their samples are not sums).
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -29,6 +36,7 @@ from bot.usage.best_effort import BestEffort
 RETENTION_DAYS = 90
 DAY_SECONDS = 86_400
 MAX_WAIT_SAMPLES = 1_000
+FLUSH_SECONDS = 1.0
 INTENT_FIELD = "intent:"
 
 Clock = Callable[[], float]
@@ -82,38 +90,65 @@ class DayStats:
 class UsageStats:
     """Counts what the bot does, per UTC day; the `record_*` methods never raise."""
 
-    def __init__(self, redis: RedisClient, prefix: str, clock: Clock = time.time) -> None:
+    def __init__(
+        self, redis: RedisClient, prefix: str, clock: Clock = time.time, flush_seconds: float = FLUSH_SECONDS
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.clock = clock
+        self.flush_seconds = flush_seconds  # 0: write every count at once
         self._add_wait = redis.register_script(_ADD_WAIT)
         self._increment_script = redis.register_script(_INCREMENT)
         self._health = BestEffort("usage_stats")
+        self._pending: dict[date, Counter[str]] = {}  # bounded: a few days' fixed names and intents
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
 
     def _keys(self, day: date) -> tuple[str, str]:
         base = f"{self.prefix}:stats:{day.isoformat()}"
         return base, f"{{{base}}}:waits"
 
-    def _today(self) -> tuple[str, str, int]:
-        """Today's keys and how many seconds until they are RETENTION_DAYS past the end of today."""
-        now = self.clock()
-        day = utc_day(now)
+    def _ttl(self, day: date) -> int:
+        """Seconds from now until the day's keys are RETENTION_DAYS past the end of that day."""
         start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
-        ttl = int(start + (RETENTION_DAYS + 1) * DAY_SECONDS - now)
-        stats, waits = self._keys(day)
-        return stats, waits, ttl
+        return int(start + (RETENTION_DAYS + 1) * DAY_SECONDS - self.clock())
 
-    async def _increment(self, counts: dict[str, int]) -> None:
-        stats, _, ttl = self._today()
-        try:
-            args: list[str | int] = [ttl]
+    async def _increment(self, counts: Mapping[str, int]) -> None:
+        """Add to today's pending counts; they are written within `flush_seconds`."""
+        self._pending.setdefault(utc_day(self.clock()), Counter()).update(counts)
+        if self.flush_seconds <= 0:
+            await self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.flush_seconds, self._flush_later)
+
+    def _flush_later(self) -> None:
+        self._timer = None
+        task = asyncio.get_running_loop().create_task(self.flush())
+        self._flushes.add(task)  # held until done, so the task is not collected half-way
+        task.add_done_callback(self._flushes.discard)
+
+    async def flush(self) -> None:
+        """Write every pending count now, one script call per day; never raises (failed counts are lost)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        pending, self._pending = self._pending, {}
+        for day, counts in sorted(pending.items()):
+            args: list[str | int] = [self._ttl(day)]
             for name, amount in counts.items():
                 args += [name, amount]
-            await self._increment_script(keys=[stats], args=args)
-        except REDIS_ERRORS as exc:
-            self._health.failed(exc)
-        else:
-            self._health.succeeded()
+            try:
+                await self._increment_script(keys=[self._keys(day)[0]], args=args)
+            except REDIS_ERRORS as exc:
+                self._health.failed(exc)
+            else:
+                self._health.succeeded()
+
+    async def close(self) -> None:
+        """Write what is pending and wait for writes in flight (at shutdown)."""
+        await self.flush()
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
 
     async def record_update(self, intent: str | None, fallback: bool, crisis: bool) -> None:
         """One message handled: which intent answered it (if any), whether it fell back or was a crisis."""
@@ -131,7 +166,9 @@ class UsageStats:
 
     async def record_handoff_claimed(self, wait_seconds: float) -> None:
         """A supporter took a conversation after `wait_seconds` in the queue."""
-        stats, waits, ttl = self._today()
+        day = utc_day(self.clock())
+        stats, waits = self._keys(day)
+        ttl = self._ttl(day)
         sample = secrets.token_hex(6)  # members must differ; the score is the wait
         try:
             await self._add_wait(
@@ -147,6 +184,7 @@ class UsageStats:
 
     async def read(self, days: int = 14) -> list[DayStats]:
         """The last `days` UTC days, oldest first (today included); raises StoreUnavailable without Redis."""
+        await self.flush()  # this process's own counts are included
         today = utc_day(self.clock())
         wanted = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
         try:
