@@ -9,9 +9,9 @@ Key schema (``user`` is a `UserKeys.key`, an HMAC of the Telegram id, never the 
 
 The user key sits in a hash tag (``{...}``), so all of one user's keys map to one Redis Cluster slot:
 `forget` is then a single multi-key DEL that works on a cluster too; the flood counter is one Lua script
-on one key, and so is reading the session while counting (one round trip per message). Every key is built by
-`key_for` from
-a kind in `USER_KEY_KINDS`, and `forget` deletes all kinds, so new kinds are forgotten without extra code.
+on one key, and reading the session while counting is one script on two (one round trip per message).
+Every key is built by `key_for` from a kind in `USER_KEY_KINDS`, and `forget` deletes all kinds, so new
+kinds are forgotten without extra code.
 Nothing in Redis holds message text or a raw id. Needs Redis 7.0+ (``EXPIRE ... NX``).
 """
 
@@ -39,20 +39,13 @@ log = logging.getLogger(__name__)
 DEFAULT_PREFIX = "pl"
 
 # KEYS[1] the flood counter; ARGV[1] the window. Count and expiry land together; NX keeps the window fixed.
-_COUNT = """
+_INCREMENT_FLOOD = """
 local count = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
-return count
 """
-
-# KEYS[1] the session, KEYS[2] the flood counter (one user: one slot); ARGV[1] the window. A missing session
-# comes back as false (nil), the count as in _COUNT.
-_LOAD_AND_COUNT = """
-local session = redis.call('GET', KEYS[1])
-local count = redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[1], 'NX')
-return {count, session}
-"""
+_COUNT = _INCREMENT_FLOOD + "return count"
+# KEYS[2] the session (the same user, so the same slot); a missing one comes back as nil.
+_LOAD_AND_COUNT = _INCREMENT_FLOOD + "return {count, redis.call('GET', KEYS[2])}"
 
 
 def key_for(prefix: str, user: str, kind: UserKeyKind) -> str:
@@ -129,7 +122,7 @@ class RedisStore:
 
     async def load_and_count(self, user: str, window_seconds: int) -> tuple[Session | None, int]:
         check_window(window_seconds)
-        keys = [self.key(user, "session"), self.key(user, "flood")]
+        keys = [self.key(user, "flood"), self.key(user, "session")]
         with _unavailable_on_error():
             count, raw = await self._load_and_count(keys=keys, args=[window_seconds])
         return (None if raw is None else decode_session(raw)), int(count)

@@ -145,9 +145,10 @@ class AiohttpRequest(BaseRequest):
         else:
             await self._slots.acquire()
         try:
-            via = self._proxy_for(URL(url))
+            to = URL(url)  # parsed once, for the proxy lookup and for aiohttp
+            via = self._proxy_for(to)
             async with session.request(
-                method, url, data=body, headers=headers, timeout=timeout, proxy=via.url, proxy_auth=via.auth
+                method, to, data=body, headers=headers, timeout=timeout, proxy=via.url, proxy_auth=via.auth
             ) as res:
                 return res.status, await res.read()
         except TimeoutError as err:  # aiohttp's timeouts are TimeoutError subclasses

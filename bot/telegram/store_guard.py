@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from bot.errors import StoreUnavailable
 from bot.logs import log_event
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0  # while down, skip the store this long, so a black-holed Redis costs one timeout
 FALLBACK_MAX_USERS = 10_000
+T = TypeVar("T")
 
 
 class StoreGuard:
@@ -44,49 +46,47 @@ class StoreGuard:
         return self._down_until is not None
 
     async def load_and_count(self, user: str, window_seconds: int) -> tuple[Session | None, int, bool]:
-        """The stored session (None if there is none), the message count as `count_message` gives it, and
-        whether the store answered."""
-        if not self._skipping():
-            try:
-                session, count = await self.store.load_and_count(user, window_seconds)
-            except StoreUnavailable as exc:
-                self._failed(exc, "load_and_count")
-            else:
-                self._answered()
-                return session, count, True
+        """The stored session (None if none), the message count as `count_message` gives it, and whether
+        the store answered."""
+        answered, found = await self._attempt(
+            "load_and_count", lambda: self.store.load_and_count(user, window_seconds)
+        )
+        if answered and found is not None:
+            session, count = found
+            return session, count, True
         return None, await self._counter.count_message(user, window_seconds), False
 
     async def save(self, user: str, session: Session) -> bool:
         """Save the session; False if the store is down (the person is still answered)."""
-        return await self._call("save", lambda: self.store.save(user, session))
+        answered, _ = await self._attempt("save", lambda: self.store.save(user, session))
+        return answered
 
     async def forget(self, user: str) -> bool:
         """Delete everything about the user; False if the store is down and nothing was deleted."""
         await self._counter.forget(user)
-        return await self._call("forget", lambda: self.store.forget(user))
+        answered, _ = await self._attempt("forget", lambda: self.store.forget(user))
+        return answered
 
     async def count_message(self, user: str, window_seconds: int) -> int:
         """The user's message count in the current window, from the in-process counter during an outage."""
-        if not self._skipping():
-            try:
-                count = await self.store.count_message(user, window_seconds)
-            except StoreUnavailable as exc:
-                self._failed(exc, "count_message")
-            else:
-                self._answered()
-                return count
+        answered, count = await self._attempt(
+            "count_message", lambda: self.store.count_message(user, window_seconds)
+        )
+        if answered and count is not None:
+            return count
         return await self._counter.count_message(user, window_seconds)
 
-    async def _call(self, operation: str, call: Callable[[], Awaitable[None]]) -> bool:
+    async def _attempt(self, operation: str, call: Callable[[], Awaitable[T]]) -> tuple[bool, T | None]:
+        """(True, the result) if the store answered; (False, None) when it failed or is being skipped."""
         if self._skipping():
-            return False
+            return False, None
         try:
-            await call()
+            result = await call()
         except StoreUnavailable as exc:
             self._failed(exc, operation)
-            return False
+            return False, None
         self._answered()
-        return True
+        return True, result
 
     def _skipping(self) -> bool:
         return self._down_until is not None and self._clock() < self._down_until
