@@ -29,6 +29,7 @@ from bot.telegram.application import build_application
 from bot.telegram.handlers import AnyApplication
 from bot.telegram.run import open_store, serve
 from bot.telegram.store_guard import RETRY_SECONDS
+from bot.telegram.update_queue import MAX_UPDATES_IN_HAND
 from tests.fake_telegram import Call, FakeTelegram, free_port
 from tests.redis_support import REDIS_URL, reachable_redis
 
@@ -142,6 +143,7 @@ class StartBot(Protocol):
         content_root: Path | None = None,
         store_retry_seconds: float = RETRY_SECONDS,
         tg: FakeTelegram | None = None,
+        updates_in_hand: int = MAX_UPDATES_IN_HAND,
         **env: str,
     ) -> RunningBot: ...
 
@@ -164,6 +166,7 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
             content_root: Path | None = None,
             store_retry_seconds: float = RETRY_SECONDS,
             tg: FakeTelegram | None = None,
+            updates_in_hand: int = MAX_UPDATES_IN_HAND,
             **env: str,
         ) -> RunningBot:
             # A FakeTelegram passed in is shared: a second bot on it is the same bot restarted.
@@ -196,6 +199,7 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
                 sweep=False,
                 content_root=content_root,
                 store_retry_seconds=store_retry_seconds,
+                updates_in_hand=updates_in_hand,
             )
             stop = asyncio.Event()
             task = asyncio.create_task(serve(app, settings, webhook=webhook, store=session_store, stop=stop))

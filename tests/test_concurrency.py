@@ -1,5 +1,5 @@
 """Many people at once through the real Application and FakeTelegram: order per person, no one held up,
-and no per-person table left in the process afterwards.
+no per-person table left in the process afterwards, and no more updates in hand than the bound.
 
 Concurrency is shown without timing: one person's sendMessage is held at the fake until the test lets it
 go, and everyone else must be answered meanwhile.
@@ -17,7 +17,8 @@ from bot.brain import Brain
 from bot.events import TextMessage
 from bot.nlu import speller
 from bot.nlu.speller import Speller
-from bot.telegram.application import MAX_CONCURRENT_UPDATES, PerChatUpdateProcessor
+from bot.telegram.application import MAX_CONCURRENT_UPDATES, METRICS_KEY, PerChatUpdateProcessor
+from bot.telegram.update_queue import UpdateQueue
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import RunningBot, StartBot, bot_factory, eventually
 
@@ -38,13 +39,13 @@ async def start_bot(brain: Brain) -> AsyncIterator[StartBot]:
         yield start
 
 
-def hold_send_message(tg: FakeTelegram, chat_id: int) -> asyncio.Event:
-    """sendMessage to `chat_id` waits at the fake until the returned event is set; others go through."""
+def hold_send_message(tg: FakeTelegram, chat_id: int | None) -> asyncio.Event:
+    """sendMessage to `chat_id` (None: to anyone) waits at the fake until the returned event is set."""
     gate = asyncio.Event()
     send = tg._m_send_message
 
     async def held(params: dict[str, Any]) -> Any:
-        if params.get("chat_id") == chat_id:
+        if chat_id is None or params.get("chat_id") == chat_id:
             await gate.wait()
         return await send(params)
 
@@ -123,6 +124,36 @@ async def test_many_people_leave_no_per_person_table_in_the_process(start_bot: S
     # PTB's own sets of ids "to be persisted": without persistence nothing would ever empty them.
     assert len(app._user_ids_to_be_updated_in_persistence) == 0
     assert len(app._chat_ids_to_be_updated_in_persistence) == 0
+
+
+async def test_a_flood_holds_only_the_bound_in_the_process_and_everyone_is_answered(
+    start_bot: StartBot,
+) -> None:
+    limit = 8
+    bot = await start_bot(updates_in_hand=limit)
+    gate = hold_send_message(bot.tg, None)  # nothing gets answered: updates stay in hand
+    people = [FIRST + n for n in range(150)]  # more than one getUpdates batch (100)
+    for n, person in enumerate(people):
+        await bot.tg.send_text(person, MESSAGES[n % len(MESSAGES)])
+    queue = bot.app.update_queue
+    assert isinstance(queue, UpdateQueue)
+    # The poller fetched one batch, put `limit` of it and now waits for room instead of fetching more.
+    await eventually(lambda: _true(queue.in_hand == limit and queue.puts_waiting == 1))
+    fetched = {u["update_id"] for c in bot.tg.calls_to("getUpdates") if c.ok for u in c.result}
+    assert len(fetched) <= 100 < len(people), "the rest is left with Telegram"
+    metrics = await bot.app.bot_data[METRICS_KEY].exposition()
+    assert f"peerline_updates_in_hand {float(limit)}".encode() in metrics
+
+    gate.set()
+
+    def everyone_answered() -> bool:
+        return {c.params["chat_id"] for c in bot.tg.calls_to("sendMessage") if c.ok} >= set(people)
+
+    await bot.tg.wait_for(everyone_answered, timeout=20, description="a reply to everyone")
+    assert queue.peak == limit
+    await eventually(lambda: _true(queue.in_hand == 0))
+    for n, person in enumerate(people[:10]):
+        assert texts(bot, person) == bot.simulate()(TextMessage(MESSAGES[n % len(MESSAGES)]))
 
 
 def test_spelling_cache_stays_within_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -63,6 +63,11 @@ class BotMetrics:
             "How long the longest-waiting person has waited",
             registry=r,
         )
+        self.updates_in_hand = Gauge(
+            "peerline_updates_in_hand",
+            "Updates queued or being handled in this process (at its bound, fetching waits)",
+            registry=r,
+        )
         self.queue_reader: QueueReader | None = None
 
     def observe_update(self, kind: str, reply: str, seconds: float) -> None:

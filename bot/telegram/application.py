@@ -41,6 +41,7 @@ from bot.telegram.handoff import HandoffService
 from bot.telegram.retry import RetryingLimiter
 from bot.telegram.store_guard import RETRY_SECONDS
 from bot.telegram.supporters import register_supporter_handlers
+from bot.telegram.update_queue import MAX_UPDATES_IN_HAND, UpdateQueue
 from bot.usage import Recorders, UsageRecorder, UsageStats
 from bot.usage.unmatched import UnmatchedLog
 
@@ -217,6 +218,7 @@ def build_application(
     sweep: bool = True,
     content_root: Path | None = None,
     store_retry_seconds: float = RETRY_SECONDS,
+    updates_in_hand: int = MAX_UPDATES_IN_HAND,
 ) -> AnyApplication:
     """The PTB Application for these settings, with every handler registered and the engine wired in.
 
@@ -224,6 +226,7 @@ def build_application(
     let tests drive its timers themselves. With Redis, usage statistics are counted and reloads reach
     every process (`serve` runs the `ReloadBus` listener); `content_root` is where /reload reads from.
     `store_retry_seconds`: how long a Redis outage is assumed to last before the store is tried again.
+    `updates_in_hand`: how many updates may be queued or in progress before fetching waits (`UpdateQueue`).
     """
     if not settings.telegram_bot_token:
         raise ValueError("settings.telegram_bot_token is required to build the Telegram application")
@@ -252,6 +255,8 @@ def build_application(
         metrics=metrics,
         store_retry_seconds=store_retry_seconds,
     )
+    updates = UpdateQueue(updates_in_hand)
+    metrics.updates_in_hand.set_function(lambda: updates.in_hand)
     # Failed calls are retried in every mode; the throttle (Telegram's limits) only with the rate limiter on.
     throttle = AIORateLimiter(max_retries=0) if settings.rate_limiter else None
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
@@ -259,6 +264,7 @@ def build_application(
         .application_class(PeerlineApplication)
         .token(settings.telegram_bot_token)
         .concurrent_updates(PerChatUpdateProcessor())
+        .update_queue(updates)
         .request(
             AiohttpRequest(
                 connection_pool_size=CONNECTION_POOL_SIZE,
