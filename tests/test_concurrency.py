@@ -156,6 +156,26 @@ async def test_a_flood_holds_only_the_bound_in_the_process_and_everyone_is_answe
         assert texts(bot, person) == bot.simulate()(TextMessage(MESSAGES[n % len(MESSAGES)]))
 
 
+async def test_a_webhook_delivery_is_answered_only_once_there_is_room_for_its_update(
+    start_bot: StartBot,
+) -> None:
+    bot = await start_bot(webhook=True, updates_in_hand=2)
+    gate = hold_send_message(bot.tg, None)
+    await bot.tg.send_text(FIRST, "hi")
+    await bot.tg.send_text(FIRST + 1, "hi")
+    third = asyncio.create_task(bot.tg.send_text(FIRST + 2, "hi"))
+    queue = bot.app.update_queue
+    assert isinstance(queue, UpdateQueue)
+    await eventually(lambda: _true(queue.puts_waiting == 1))
+    assert not third.done() and len(bot.tg.webhook_deliveries) == 2  # Telegram waits for the answer
+    gate.set()
+    await third
+    assert [d.status for d in bot.tg.webhook_deliveries] == [200, 200, 200]
+    await bot.tg.wait_for(
+        lambda: all(texts(bot, p) for p in (FIRST, FIRST + 1, FIRST + 2)), description="all three answered"
+    )
+
+
 def test_spelling_cache_stays_within_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(speller, "CACHE_SIZE", 50)
     fix = Speller(["naloxone", "fentanyl", "methadone", "withdrawal"])
