@@ -18,7 +18,7 @@ from bot.events import TextMessage
 from bot.nlu import speller
 from bot.nlu.speller import Speller
 from bot.telegram.application import MAX_CONCURRENT_UPDATES, METRICS_KEY, PerChatUpdateProcessor
-from bot.telegram.update_queue import UpdateQueue
+from bot.telegram.update_queue import GET_UPDATES_BATCH, UpdateQueue
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import RunningBot, StartBot, bot_factory, eventually
 
@@ -129,18 +129,19 @@ async def test_many_people_leave_no_per_person_table_in_the_process(start_bot: S
 async def test_a_flood_holds_only_the_bound_in_the_process_and_everyone_is_answered(
     start_bot: StartBot,
 ) -> None:
-    limit = 8
+    limit = GET_UPDATES_BATCH  # room for one batch: the poller fetches one, then waits
     bot = await start_bot(updates_in_hand=limit)
     gate = hold_send_message(bot.tg, None)  # nothing gets answered: updates stay in hand
-    people = [FIRST + n for n in range(150)]  # more than one getUpdates batch (100)
+    people = [FIRST + n for n in range(250)]
     for n, person in enumerate(people):
         await bot.tg.send_text(person, MESSAGES[n % len(MESSAGES)])
     queue = bot.app.update_queue
     assert isinstance(queue, UpdateQueue)
-    # The poller fetched one batch, put `limit` of it and now waits for room instead of fetching more.
-    await eventually(lambda: _true(queue.in_hand == limit and queue.puts_waiting == 1))
+    # One whole batch went in; the poller now waits for room before fetching again, with nothing half-put.
+    await eventually(lambda: _true(queue.in_hand == limit and queue.fetch_waiting))
+    assert queue.puts_waiting == 0
     fetched = {u["update_id"] for c in bot.tg.calls_to("getUpdates") if c.ok for u in c.result}
-    assert len(fetched) <= 100 < len(people), "the rest is left with Telegram"
+    assert len(fetched) == limit < len(people), "the rest is left with Telegram"
     metrics = await bot.app.bot_data[METRICS_KEY].exposition()
     assert f"peerline_updates_in_hand {float(limit)}".encode() in metrics
 

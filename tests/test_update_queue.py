@@ -96,6 +96,35 @@ async def test_task_done_once_too_often_frees_nothing() -> None:
         queue.put_nowait("b")
 
 
+async def test_a_put_cancelled_after_its_turn_was_dropped_still_raises_cancelled_error() -> None:
+    places = Places(1)
+    await places.take()
+    waiting = asyncio.create_task(places.take())
+    await _settle()
+    waiting.cancel()
+    places.give_back()  # drops the cancelled turn before the task has run its except block
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert places.free == 1
+
+
+async def test_the_poller_waits_until_a_whole_batch_fits() -> None:
+    queue = UpdateQueue(limit=5)
+    for n in range(4):
+        await queue.put(n)
+    poller = asyncio.create_task(queue.room_for(2))
+    await _settle()
+    assert queue.fetch_waiting and not poller.done()
+    await queue.get()
+    queue.task_done()  # 3 in hand: room for 2
+    await _settle()
+    assert poller.done() and not queue.fetch_waiting
+    for _ in range(3):
+        await queue.get()
+        queue.task_done()
+    await asyncio.wait_for(queue.room_for(99), 1)  # at most the whole queue: an empty one is room enough
+
+
 def test_a_limit_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         UpdateQueue(limit=0)

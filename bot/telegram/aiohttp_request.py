@@ -17,6 +17,7 @@ retry policy (`bot/telegram/retry.py`) and PTB's polling loop see the same error
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ class AiohttpRequest(BaseRequest):
     """
 
     __slots__ = (
+        "_before",
         "_connect",
         "_media_write",
         "_pool",
@@ -65,6 +67,7 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
+        before_request: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         if connection_pool_size < 1:
             raise ValueError("connection_pool_size must be at least 1")
@@ -77,6 +80,7 @@ class AiohttpRequest(BaseRequest):
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(connection_pool_size)
         self._proxies: dict[tuple[str, str | None, int | None], Proxy] = {}
+        self._before = before_request  # e.g. the poller waiting for room (bot/telegram/update_queue.py)
 
     @property
     def read_timeout(self) -> float | None:
@@ -115,6 +119,8 @@ class AiohttpRequest(BaseRequest):
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
+        if self._before is not None:
+            await self._before()
         uploads = request_data.multipart_data if request_data else None
         read = self._read if isinstance(read_timeout, DefaultValue) else read_timeout
         connect = self._connect if isinstance(connect_timeout, DefaultValue) else connect_timeout

@@ -41,7 +41,7 @@ from bot.telegram.handoff import HandoffService
 from bot.telegram.retry import RetryingLimiter
 from bot.telegram.store_guard import RETRY_SECONDS
 from bot.telegram.supporters import register_supporter_handlers
-from bot.telegram.update_queue import MAX_UPDATES_IN_HAND, UpdateQueue
+from bot.telegram.update_queue import GET_UPDATES_BATCH, MAX_UPDATES_IN_HAND, UpdateQueue
 from bot.usage import Recorders, UsageRecorder, UsageStats
 from bot.usage.unmatched import UnmatchedLog
 
@@ -272,7 +272,10 @@ def build_application(
                 pool_timeout=POOL_TIMEOUT_SECONDS,
             )
         )
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))  # PTB's defaults for polling
+        # PTB's defaults for polling; each getUpdates waits until a whole batch fits in the queue.
+        .get_updates_request(
+            AiohttpRequest(connection_pool_size=1, before_request=lambda: updates.room_for(GET_UPDATES_BATCH))
+        )
         .post_init(set_command_menu)
         .rate_limiter(RetryingLimiter(throttle))
     )

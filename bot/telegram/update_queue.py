@@ -1,11 +1,15 @@
 """PTB's update queue with a bound on the updates one process has in hand (queued or being handled).
 
 PTB's fetcher turns each queued update into a task at once, so with a plain queue a flood of updates
-piles up in memory as tasks, each holding someone's message. Here `put` waits while `limit` updates are
-in hand: the poller stops fetching (Telegram keeps the rest until there is room), and a webhook request
-is answered only once its update is queued, which slows Telegram's deliveries. An update is in hand from
-`put` until PTB calls `task_done` for it, after its handlers ran. Waiting puts are served first come,
-first served, so the order of one chat's updates is kept.
+piles up in memory as tasks, each holding someone's message. Here at most `limit` updates are in hand,
+from `put` until PTB calls `task_done` for them, after their handlers ran:
+
+- polling: before each getUpdates the poller waits in `room_for` until a whole batch (100) fits, so
+  Telegram keeps the rest, and stopping the bot never cancels the poller half-way through a batch
+  (which would have it fetch the queued half again after a restart);
+- webhook: `put` waits for room, so the webhook request is answered late and Telegram slows down.
+
+Waiting puts are served first come, first served, so the order of one chat's updates is kept.
 
 The bound is for the whole process, so one chat with `limit` updates in hand would hold everyone up; the
 default is far above what one person can send while their earlier messages are being answered (a reply
@@ -16,9 +20,11 @@ at most 100 updates the poller has fetched and is putting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 
 MAX_UPDATES_IN_HAND = 1_000
+GET_UPDATES_BATCH = 100  # the most updates one getUpdates returns (PTB asks for Telegram's maximum)
 
 
 class Places:
@@ -54,7 +60,8 @@ class Places:
             if turn.done() and not turn.cancelled():
                 self.give_back()  # handed a place just as the wait was cancelled: pass it on
             else:
-                self._waiters.remove(turn)
+                with contextlib.suppress(ValueError):  # give_back may have dropped it already
+                    self._waiters.remove(turn)
             raise
 
     def give_back(self) -> None:
@@ -75,7 +82,20 @@ class UpdateQueue(asyncio.Queue[object]):
         self.limit = limit
         self.in_hand = 0
         self.peak = 0  # the most updates ever in hand at once
+        self.fetch_waiting = False  # the poller is waiting in `room_for`
         self._places = Places(limit)
+        self._freed = asyncio.Event()
+
+    async def room_for(self, count: int) -> None:
+        """Wait until `count` more updates fit (at most `limit`) and no put is waiting ahead."""
+        count = min(count, self.limit)
+        while self._places.free < count or self._places.waiting:
+            self._freed.clear()
+            self.fetch_waiting = True
+            try:
+                await self._freed.wait()
+            finally:
+                self.fetch_waiting = False
 
     @property
     def puts_waiting(self) -> int:
@@ -95,6 +115,7 @@ class UpdateQueue(asyncio.Queue[object]):
         super().task_done()  # raises ValueError, freeing nothing, when called once too often
         self.in_hand -= 1
         self._places.give_back()
+        self._freed.set()
 
     def _hold(self, item: object) -> None:
         super().put_nowait(item)  # the queue itself is unbounded: the places are the bound
