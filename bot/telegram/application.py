@@ -283,7 +283,7 @@ def build_application(
         builder = builder.base_url(settings.telegram_base_url)
     if settings.base_file_url:
         builder = builder.base_file_url(settings.base_file_url)
-    at_shutdown: list[Callable[[AnyApplication], Coroutine[Any, Any, None]]] = []
+    at_stop: list[Callable[[AnyApplication], Coroutine[Any, Any, None]]] = []
     if desk is not None and sweep:
         watched = desk
 
@@ -294,16 +294,16 @@ def build_application(
             await watched.stop_sweeping()
 
         builder = builder.post_init(_chain(set_command_menu, start_sweeping))
-        at_shutdown.append(stop_sweeping)
+        at_stop.append(stop_sweeping)
     if usage is not None:
         counted = usage
 
         async def write_pending_counts(app: AnyApplication) -> None:
             await counted.close()
 
-        at_shutdown.append(write_pending_counts)
-    if at_shutdown:
-        builder = builder.post_shutdown(_chain(*at_shutdown))
+        at_stop.append(write_pending_counts)
+    if at_stop:
+        builder = builder.post_stop(_chain(*at_stop))
     app: AnyApplication = builder.build()
     if desk is not None:
         app.bot_data[DESK_KEY] = desk

@@ -164,7 +164,7 @@ async def serve(
     jobs: list[asyncio.Task[None]] = []
     assert updater is not None, "the Application was built without an Updater"
     try:
-        # PTB calls post_init and post_shutdown only from run_polling/run_webhook; serve calls them itself.
+        # PTB calls post_init and post_stop only from run_polling/run_webhook; serve calls them itself.
         async with app:
             if app.post_init:
                 await app.post_init(app)
@@ -210,8 +210,8 @@ async def serve(
                     await updater.stop()
                 if app.running:
                     await app.stop()
-        if app.post_shutdown:  # after shutdown, as run_polling does; the store is still open
-            await app.post_shutdown(app)
+                if app.post_stop:  # as run_polling does: the bot can still send, the store is open
+                    await app.post_stop(app)
     finally:
         for sig in signals:
             with contextlib.suppress(NotImplementedError, RuntimeError):
