@@ -27,7 +27,7 @@ from bot.events import (
     RequestHandoff,
     TextMessage,
 )
-from bot.nlu.language import locale_from_argument, written_in
+from bot.nlu.language import locale_from_argument, marker_counts, written_in
 from bot.nlu.matcher import MatchResult
 from bot.nlu.normalise import basic_normalise
 from bot.referrals.card import PAGE_SIZE, ReferralTexts, results_html
@@ -121,11 +121,14 @@ class _Turn:
         result = matcher.match(text, boost)
         if result.crisis and result.intent:
             return self.answer(result.intent, match=result)
-        other = self.other_language(text, result) if may_switch else None
+        other, crisis = self.other_language(text, result) if may_switch else (None, None)
         if other:
-            # Crisis in another language, or clearly written in it: answer (and carry on) in that one.
+            # Clearly written in another language (a crisis included): answer, and carry on, in that one.
             turn = _Turn(self.brain, replace(self.session, locale=other), self.now)
             return turn.on_text(text, may_switch=False)
+        if crisis and crisis in self.locale.intents:
+            # Another language's matcher saw a crisis in words that are not clearly its own: answer it here.
+            return self.answer(crisis, match=result)
         words = basic_normalise(text)
         if not words:
             return self.system("empty", keep_pending=True)
@@ -146,6 +149,10 @@ class _Turn:
             return self.declined(result)
         if reply_kind in ("yes", "more") and self._next_step():
             return self.answer(self._next_step() or "", match=result)
+        if self._after_crisis() and not (
+            result.intent and result.confident and result.intent not in NOT_SUGGESTED
+        ):
+            return self.crisis_followup(result)
         if result.intent and result.confident:
             return self.answer(result.intent, match=result)
         if result.intent:
@@ -179,6 +186,21 @@ class _Turn:
         return self.system("stale_button", buttons=self.topic_buttons(()))
 
     def on_command(self, name: str, args: str) -> Outcome:
+        """A command; words after it ("/help my friend is not breathing") are checked for crisis first."""
+        outcome = self._command(name, args)
+        if not args:
+            return outcome
+        urgent = self.on_text(args)
+        crisis = tuple(r for r in urgent.replies if r.crisis)
+        if not crisis:
+            return outcome
+        session = outcome.session
+        if session is not None and urgent.session is not None:  # the crisis becomes the context
+            session = replace(session, recent_intents=urgent.session.recent_intents)
+        actions = (*crisis, *outcome.actions)
+        return replace(outcome, actions=actions, session=session, intent=outcome.intent or urgent.intent)
+
+    def _command(self, name: str, args: str) -> Outcome:
         if name == "start":
             return self.system("welcome", buttons=self.start_buttons())
         if name == "help":
@@ -229,7 +251,9 @@ class _Turn:
 
     def answer(self, intent_id: str, match: MatchResult | None = None) -> Outcome:
         """Send an intent's response with its follow-up buttons."""
-        intent = self.locale.intents[intent_id]
+        intent = self.locale.intents.get(intent_id)
+        if intent is None:  # e.g. a suggestion still pending when a reload removed its intent
+            return self.system("stale_button", buttons=self.topic_buttons(()))
         text, session = self.text(intent.response, self.session.after_intent(intent_id))
         buttons = tuple(
             Button(f.label, f"i:{f.intent}") for f in intent.follow_ups if f.intent in self.locale.intents
@@ -268,6 +292,12 @@ class _Turn:
         session = replace(self.session, pending=None)
         text, session = self.text("confirm_declined", session)
         return Outcome((Reply(text, buttons),), session, None, result)
+
+    def crisis_followup(self, result: MatchResult) -> Outcome:
+        """Right after a crisis reply, "nobody cares" or "goodbye forever" gets the crisis line again, not
+        "did you mean" or a cheerful goodbye; the crisis stays the context until another topic comes up."""
+        text, session = self.text("crisis_followup", replace(self.session, pending=None))
+        return Outcome((Reply(text, (self.human_button(),)),), session, None, result)
 
     def fallback(self, result: MatchResult) -> Outcome:
         """No match: closest topics, a person, the crisis line; a second miss offers a person first."""
@@ -308,19 +338,31 @@ class _Turn:
         """Switch the session's language; the confirmation is already in the new one."""
         return _Turn(self.brain, replace(self.session, locale=code), self.now).system("language_set")
 
-    def other_language(self, text: str, result: MatchResult) -> str | None:
-        """A crisis in another locale's words wins; otherwise switch only when the text is clearly in it."""
+    def other_language(self, text: str, result: MatchResult) -> tuple[str | None, str | None]:
+        """(a locale to switch to, a crisis intent another locale found): every locale checks for crisis.
+
+        A crisis found in another locale switches to it when the message has more of that language's
+        marker words than of the current one's; otherwise the crisis is answered in the current language
+        (English with a Spanish-looking typo stays English). Without a crisis, switch only when the text
+        is clearly in the other language (`written_in`).
+        """
         locales = self.brain.content.locales
         if len(locales) < 2:
-            return None
+            return None, None
         results = {self.locale.code: result}
+        crisis: str | None = None
+        markers = marker_counts(text, self.brain.language_markers)
         for code in locales:
             if code != self.locale.code:
                 found = self.brain.matcher(code).match(text)
                 if found.crisis and found.intent:
-                    return code
+                    if markers.get(code, 0) > markers.get(self.locale.code, 0):
+                        return code, None
+                    crisis = crisis or found.intent
                 results[code] = found
-        return written_in(text, self.locale.code, self.brain.language_markers, results)
+        if crisis:
+            return None, crisis
+        return written_in(text, self.locale.code, self.brain.language_markers, results), None
 
     def system(
         self,
@@ -411,6 +453,11 @@ class _Turn:
         last = self.session.last_intent
         intent = self.locale.intents.get(last) if last else None
         return frozenset(f.intent for f in intent.follow_ups) if intent else frozenset()
+
+    def _after_crisis(self) -> bool:
+        last = self.session.last_intent
+        intent = self.locale.intents.get(last) if last else None
+        return bool(intent and intent.crisis)
 
     def _next_step(self) -> str | None:
         last = self.session.last_intent

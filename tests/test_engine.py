@@ -240,3 +240,55 @@ def test_reload_swaps_content_for_the_next_message(engine: Engine, brain: object
     assert isinstance(brain, Brain)
     engine.reload(brain)
     assert engine.brain is brain
+
+
+@pytest.mark.parametrize("answer", [TextMessage("yes"), ButtonPress("y")])
+def test_a_yes_to_a_suggestion_whose_intent_a_reload_removed_gets_a_polite_answer(
+    engine: Engine, answer: TextMessage | ButtonPress
+) -> None:
+    session = Session(pending=Pending("confirm", "an_intent_no_longer_there", None))
+    reply = only_reply(engine.handle(answer, session))
+    assert reply.text == only_reply(engine.handle(ButtonPress("stale"), Session())).text
+
+
+def test_crisis_words_after_a_command_get_the_crisis_reply_before_the_command(engine: Engine) -> None:
+    outcome = engine.handle(Command("help", "my friend is not breathing"), Session())
+    first, help_reply = outcome.replies
+    assert first.crisis and "911" in first.text and not help_reply.crisis
+    assert help_reply.text == engine.handle(Command("help"), Session()).replies[0].text
+
+    human = engine.handle(Command("human", "i want to kill myself"), Session())
+    assert human.replies[0].crisis and "988" in human.replies[0].text
+    assert human.session is not None and human.session.pending == Pending("handoff")
+    assert human.session.last_intent == "crisis_suicide"
+    plain = engine.handle(Command("region", "uk"), Session())
+    assert not any(r.crisis for r in plain.replies)
+
+
+def test_a_crisis_only_the_other_languages_matcher_sees_is_answered_in_the_persons_language(
+    engine: Engine,
+) -> None:
+    english = engine.handle(TextMessage("i have been suicidal since last year"), Session(locale="en"))
+    reply = only_reply(english)
+    assert reply.crisis and english.intent == "crisis_suicide"
+    assert english.session is not None and english.session.locale == "en"
+    assert reply.text == only_reply(engine.handle(TextMessage("i want to end my life"), Session())).text
+
+    spanish = engine.handle(TextMessage("quiero matarme"), Session(locale="en"))
+    assert only_reply(spanish).crisis
+    assert spanish.session is not None and spanish.session.locale == "es"
+
+
+def test_after_a_crisis_reply_unclear_or_farewell_messages_get_the_crisis_line_again(engine: Engine) -> None:
+    crisis = engine.handle(TextMessage("i want to end my life"), Session())
+    assert crisis.session is not None
+    session = crisis.session
+    for text in ("nobody cares", "goodbye forever", "yes", "im scared", "thanks"):
+        outcome = engine.handle(TextMessage(text), session)
+        reply = only_reply(outcome)
+        assert reply.text.startswith(("I'm still here with you", "I'm here, and")), (text, reply.text)
+        assert "988" in reply.text and "911" in reply.text
+        assert outcome.session is not None
+        session = outcome.session
+    naloxone = engine.handle(TextMessage("where can i get naloxone"), session)
+    assert naloxone.intent == "naloxone", "another topic moves the conversation on"

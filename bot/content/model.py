@@ -64,6 +64,7 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "forget_cancelled",
     "unknown_command",
     "handoff_unavailable",
+    "crisis_followup",
     # The handoff to peer supporters (responses/<locale>/handoff.yml).
     "handoff_declined",
     "handoff_queued",
