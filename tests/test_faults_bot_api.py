@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.events import Command, TextMessage
 from bot.telegram.retry import CRISIS_POLICY, ORDINARY_POLICY, RetryingLimiter, RetryPolicy, Urgency
-from tests.telegram_harness import ALICE, RunningBot, StartBot, bot_factory, eventually
+from tests.telegram_harness import ALICE, BOB, GROUP, RunningBot, StartBot, bot_factory, eventually
 
 OVERDOSE_NOW = "my friend is not breathing and wont wake up"
 ORDINARY = "where can i get narcan"
@@ -140,6 +140,21 @@ async def test_a_429_waits_as_long_as_telegram_asked(start_bot: StartBot) -> Non
     assert (refused.status, sent.status) == (429, 200)
     assert sent.at - refused.at >= 0.6
     assert reply.params["text"] == bot.expected(TextMessage(ORDINARY))
+
+
+async def test_a_groups_flood_wait_does_not_hold_up_a_crisis_reply_to_someone_else(
+    start_bot: StartBot,
+) -> None:
+    bot = await start_bot()
+    bot.tg.fail_next("sendMessage", status=429, retry_after=3, chat_id=GROUP)
+    await bot.tg.send_text(BOB, "hello everyone", chat_id=GROUP, chat_type="supergroup")
+    await bot.tg.wait_for(lambda: len(bot.tg.calls_to("sendMessage", GROUP)) == 1, 5, description="the 429")
+    await bot.tg.send_text(ALICE, OVERDOSE_NOW)
+    [reply] = await bot.replies(ALICE, timeout=10)
+    assert reply.params["text"] == bot.expected(TextMessage(OVERDOSE_NOW))
+    [refused] = bot.tg.calls_to("sendMessage", GROUP)  # the group's retry is still waiting its 3 s
+    assert refused.status == 429 and reply.at - refused.at < 3
+    await bot.tg.wait_for(lambda: bot.tg.sent_texts(GROUP), 10, description="then the group is answered")
 
 
 async def test_server_errors_and_dropped_connections_are_retried_without_duplicates(

@@ -3,7 +3,9 @@
 Every Bot API call except `getUpdates` (which PTB's polling loop retries itself) passes through
 `RetryingLimiter`, PTB's hook around each request (`ExtBot.rate_limiter`). What is retried:
 
-- 429 flood control (`RetryAfter`): after the `retry_after` Telegram asked for; every call waits too;
+- 429 flood control (`RetryAfter`): after the `retry_after` Telegram asked for; every call to that chat
+  waits too (flood limits are per chat or group, and one group's limit must never hold up a crisis reply
+  to someone else; calls without a chat share one pause);
 - 5xx answers, timeouts and dropped connections (`NetworkError`, `TimedOut`): jittered exponential backoff.
 
 What is never retried: 400 (`BadRequest`, although PTB makes it a `NetworkError`), 403 (`Forbidden`), a bad
@@ -108,7 +110,7 @@ class RetryingLimiter(BaseRateLimiter[Urgency]):
         self._sleep = sleep
         self._jitter = jitter
         self._clock = clock
-        self._paused_until = 0.0  # a 429 pauses every call, as Telegram asks
+        self._paused_until: dict[object, float] = {}  # chat id (None: no chat) -> end of its 429 pause
 
     async def initialize(self) -> None:
         """Set up the throttle, if any."""
@@ -132,13 +134,21 @@ class RetryingLimiter(BaseRateLimiter[Urgency]):
         """Make the call, retrying passing failures as the call's policy allows."""
         urgency = rate_limit_args or Urgency.ORDINARY
 
+        chat = data.get("chat_id")
+
         async def with_retries() -> ApiResult:
-            return await self._with_retries(callback, args, kwargs, endpoint, urgency)
+            return await self._with_retries(callback, args, kwargs, endpoint, urgency, chat)
 
         if self.throttle is None:
             return await with_retries()
         # Throttled once per call, retries included: the throttle never sees a failed attempt.
         return await self.throttle.process_request(with_retries, (), {}, endpoint, data, None)
+
+    def _pause(self, chat: object, seconds: float) -> None:
+        """Hold calls to `chat` for `seconds`; pauses already over are dropped (the table stays small)."""
+        now = self._clock()
+        self._paused_until = {c: t for c, t in self._paused_until.items() if t > now}
+        self._paused_until[chat] = max(self._paused_until.get(chat, 0.0), now + seconds)
 
     async def _with_retries(
         self,
@@ -147,11 +157,12 @@ class RetryingLimiter(BaseRateLimiter[Urgency]):
         kwargs: dict[str, Any],
         endpoint: str,
         urgency: Urgency,
+        chat: object,
     ) -> ApiResult:
         policy = policy_for(urgency)
         attempt = 1
         while True:
-            pause = self._paused_until - self._clock()
+            pause = self._paused_until.get(chat, 0.0) - self._clock()
             if pause > 0:
                 await self._sleep(pause)
             try:
@@ -170,7 +181,7 @@ class RetryingLimiter(BaseRateLimiter[Urgency]):
                     raise
                 fields["wait_ms"] = round(wait * 1000)
                 if isinstance(error, RetryAfter):
-                    self._paused_until = max(self._paused_until, self._clock() + wait)
+                    self._pause(chat, wait)
                 log_event(log, "api_call_retry", logging.INFO, **fields)
                 await self._sleep(wait)
                 attempt += 1
