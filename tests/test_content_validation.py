@@ -9,6 +9,7 @@ import pytest
 from bot.content.checks import quality_findings
 from bot.content.loader import load_content
 from bot.errors import ContentError
+from tests.admin_content import write_two_locale_content
 from tests.minimal_content import write_minimal_content
 
 
@@ -67,6 +68,35 @@ def test_unknown_placeholder_is_reported_with_the_known_ones(tree: Path) -> None
 def test_region_missing_a_number_is_reported(tree: Path) -> None:
     problems = problems_after(tree, "resources/regions.yml", '    poison_line: "NHS 111"\n', "")
     assert any("region 'uk' is missing 'poison_line'" in p for p in problems)
+
+
+@pytest.mark.parametrize(("written", "read_as"), [("000", "0"), ("911", "911"), ("13.11", "13.11")])
+def test_unquoted_number_in_a_region_is_an_error_that_says_how_to_quote_it(
+    tree: Path, written: str, read_as: str
+) -> None:
+    problems = problems_after(
+        tree, "resources/regions.yml", 'emergency_number: "911"', f"emergency_number: {written}"
+    )
+    line = line_of(tree, "resources/regions.yml", f"emergency_number: {written}")
+    assert problems == [
+        f"resources/regions.yml:{line}: error: region 'us': 'emergency_number' is an unquoted number, "
+        f"so YAML reads {written} as the number {read_as} "
+        f"(fix: quote it: '{written}' (numbers people dial must be text))"
+    ]
+
+
+def test_unquoted_number_in_a_regions_spanish_block_is_an_error(tmp_path: Path) -> None:
+    tree = write_two_locale_content(tmp_path)
+    problems = problems_after(
+        tree,
+        "resources/regions.yml",
+        '    poison_line: "NHS 111"\n',
+        '    poison_line: "NHS 111"\n    es:\n      emergency_number: 000\n',
+    )
+    line = line_of(tree, "resources/regions.yml", "      emergency_number: 000")
+    assert len(problems) == 1
+    assert problems[0].startswith(f"resources/regions.yml:{line}: error: region 'uk', locale 'es': ")
+    assert "reads 000 as the number 0" in problems[0] and "quote it: '000'" in problems[0]
 
 
 def test_same_example_under_two_intents_is_an_error(tree: Path) -> None:

@@ -77,6 +77,21 @@ async def test_broken_yaml_is_refused_with_file_and_line_and_old_content_keeps_a
     assert answer(engine, "my friend is not breathing") == "crisis_overdose"
 
 
+async def test_reload_with_an_unquoted_emergency_number_is_refused_and_the_last_good_number_stays(
+    tmp_path: Path,
+) -> None:
+    root = write_minimal_content(tmp_path / "c")
+    engine = Engine(Brain.load(root))
+    reloader = ContentReloader(root, engine)
+    before = reloader.version
+    path = root / "resources/regions.yml"
+    path.write_text(path.read_text().replace('emergency_number: "999"', "emergency_number: 000"))
+    result = await reloader.reload()
+    assert not result.ok and result.version == before
+    assert "resources/regions.yml:" in result.text() and "quote it: '000'" in result.text()
+    assert engine.brain.content.regions["uk"].values["emergency_number"] == "999"
+
+
 def test_diff_names_intents_added_removed_changed_per_locale(tmp_path: Path) -> None:
     root = write_two_locale_content(tmp_path / "c")
     old = load_content(root)
