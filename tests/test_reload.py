@@ -92,6 +92,20 @@ async def test_reload_with_an_unquoted_emergency_number_is_refused_and_the_last_
     assert engine.brain.content.regions["uk"].values["emergency_number"] == "999"
 
 
+async def test_reload_of_a_crisis_reply_without_the_emergency_number_is_refused(tmp_path: Path) -> None:
+    root = write_minimal_content(tmp_path / "c")
+    engine = Engine(Brain.load(root))
+    reloader = ContentReloader(root, engine)
+    before, old_brain = reloader.version, engine.brain
+    path = root / "responses/en/all.yml"
+    path.write_text(path.read_text().replace(" Call {emergency_number}.'", "'", 1))
+    result = await reloader.reload()
+    assert not result.ok and result.version == before and engine.brain is old_brain
+    assert (
+        "crisis response 'crisis_overdose' (en), variant 2, does not give {emergency_number}" in result.text()
+    )
+
+
 def test_diff_names_intents_added_removed_changed_per_locale(tmp_path: Path) -> None:
     root = write_two_locale_content(tmp_path / "c")
     old = load_content(root)

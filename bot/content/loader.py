@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.content.checks import duplicate_examples
+from bot.content.checks import crisis_response_problems, duplicate_examples
 from bot.content.html import check_html
 from bot.content.model import (
     KNOWN_PLACEHOLDERS,
@@ -651,6 +651,7 @@ def load_content(root: Path | None = None) -> Content:
         # A file that did not parse would make every reference into it look broken.
         reader.cross_check(intents, responses)
         reader.problems.extend(duplicate_examples(intents, synonyms))
+        reader.problems.extend(crisis_response_problems(intents, responses))
         default = DEFAULT_LOCALE if DEFAULT_LOCALE in intents else min(intents, default="")
         reader.problems.extend(
             locale_problems(default, intents, responses, reader.labels, reader.label_files, regions)
