@@ -50,6 +50,39 @@ async def test_kept_messages_are_scrubbed_and_carry_nothing_about_the_person(
     assert await client.ttl(key) == 3600 + (MAX_AGE_DAYS - 1) * DAY
 
 
+async def test_kept_messages_carry_their_day_but_no_time_or_order_of_arrival(
+    redis: tuple[Redis, str],
+) -> None:
+    client, prefix = redis
+    clock = Clock(LATE_EVENING - 22 * 3600)  # 01:00 UTC
+    log = UnmatchedLog(client, prefix, clock)
+    for n in range(20):
+        await log.record(f"question {chr(ord('a') + n)} about kratom")
+        clock.now += 3600 if n == 0 else 60  # one at 01:00, the rest from 02:00 a minute apart
+    key = f"{prefix}:unmatched:2026-03-01"
+    day_start = float(LATE_EVENING - 23 * 3600)
+    stored = await client.zrange(key, 0, -1, withscores=True)
+    assert len(stored) == 20 and {score for _, score in stored} == {day_start}
+    # Stored in the order of their random prefixes, not of arrival, so a kept text can't be matched to
+    # the n-th fallback line of the day's log. (1 in 20! that a random order equals the arrival order.)
+    assert await log.read() != [f"question {chr(ord('a') + n)} about kratom" for n in range(20)]
+
+
+async def test_a_full_day_makes_room_for_each_new_message_and_stays_at_its_cap(
+    redis: tuple[Redis, str],
+) -> None:
+    client, prefix = redis
+    clock = Clock(LATE_EVENING)
+    log = UnmatchedLog(client, prefix, clock, max_per_day=3)
+    for n, word in enumerate(["one", "two", "three", "four", "five", "six"]):
+        await log.record(f"question {word} about kratom")
+        texts = await log.read()
+        assert len(texts) == min(n + 1, 3) and f"question {word} about kratom" in texts  # the newest is kept
+    clock.now += 3600  # the next day has its own cap, and the day before keeps its three
+    await log.record("next day question about kratom")
+    assert len(await log.read()) == 4 and len(await log.read(days=1)) == 1
+
+
 async def test_messages_older_than_seven_days_are_never_returned_and_are_deleted(
     redis: tuple[Redis, str],
 ) -> None:
