@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from bot.cli import main
 from bot.config import Settings
+from bot.content.loader import load_content
 from bot.usage.clusters import cluster_texts
 from bot.usage.scrub import scrub
 from bot.usage.unmatched import MAX_AGE_DAYS, UnmatchedLog
@@ -142,3 +143,14 @@ def test_unmatched_command_lists_groups(capsys: pytest.CaptureFixture[str]) -> N
 def test_keeping_unmatched_messages_is_off_unless_switched_on() -> None:
     assert Settings.load({}).keep_unmatched is False
     assert Settings.load({"PEERLINE_KEEP_UNMATCHED": "on"}).keep_unmatched is True
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_privacy_reply_stays_true_when_unmatched_messages_are_kept(locale: str) -> None:
+    content = load_content()
+    variants = content.locales[locale].responses["privacy"].variants
+    for text in variants:
+        assert f"{MAX_AGE_DAYS} " in text, "say how long kept messages may live, as unmatched.py does"
+        assert "/forget" in text
+        for claim in ("messages is not stored", "What you write isn't saved", "mensajes no se guarda"):
+            assert claim not in text, f"{claim!r} is false with PEERLINE_KEEP_UNMATCHED=on"
