@@ -4,10 +4,13 @@ one process reaches another through Redis, and saving a file reloads with --watc
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import shutil
 import time
 from pathlib import Path
 
+import pytest
 from redis.asyncio import Redis
 
 from bot.brain import Brain
@@ -180,6 +183,49 @@ async def test_reload_in_one_process_reaches_another_through_redis(
     finally:
         stop.set()
         await asyncio.gather(*listeners)
+
+
+MALFORMED_RELOAD_MESSAGES = [
+    b"1",
+    b"[]",
+    b"null",
+    b'"reload"',
+    b"not json",
+    b"\xff\xfe",
+    b"{}",
+    b'{"from": 7}',
+    b"[" * 100_000,
+]
+
+
+async def test_malformed_reload_messages_are_each_logged_once_and_the_listener_keeps_hearing_reloads(
+    tmp_path: Path, redis: tuple[Redis, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    client, prefix = redis
+    root = write_minimal_content(tmp_path / "c")
+    bus = ReloadBus(client, prefix, ContentReloader(root, Engine(Brain.load(root))), "listener")
+    stop = asyncio.Event()
+    listener = asyncio.create_task(bus.listen(stop))
+    try:
+        await asyncio.wait_for(bus.subscribed.wait(), 5)
+        for payload in MALFORMED_RELOAD_MESSAGES:
+            assert await client.publish(bus.channel, payload) == 1
+        assert await client.publish(bus.channel, json.dumps({"from": "another-process"})) == 1
+
+        async def reloaded() -> bool:
+            return bus.last_result is not None
+
+        await eventually(reloaded)  # delivered in order, so every malformed one was handled before it
+        assert bus.last_result is not None and bus.last_result.ok
+        assert not listener.done() and bus.subscribed.is_set()
+        ignored = [r for r in caplog.records if r.getMessage().startswith("event=reload_message_ignored")]
+        assert len(ignored) == len(MALFORMED_RELOAD_MESSAGES)
+        assert all(r.levelno == logging.WARNING for r in ignored)
+        assert not any("not json" in r.getMessage() for r in caplog.records)  # the content is not logged
+    finally:
+        stop.set()
+        await listener
 
 
 async def test_watch_reloads_when_a_content_file_is_saved(tmp_path: Path) -> None:
