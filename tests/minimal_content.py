@@ -136,9 +136,12 @@ def responses_yaml() -> str:
     lines += [f"  {name}: '{name} label'" for name in LABELS]
     lines.append("responses:")
     for name in ids + list(SYSTEM_RESPONSES):
+        crisis = name.startswith("crisis_")  # every variant of a crisis reply must give both numbers
+        one = f"{name} one. Call {{emergency_number}}. {{suggestion}}"
+        two = f"{name} two. Crisis line {{crisis_line}}."
         lines.append(f"  {name}:")
-        lines.append(f"    - '{name} one. Call {{emergency_number}}. {{suggestion}}'")
-        lines.append(f"    - '{name} two. Crisis line {{crisis_line}}.'")
+        lines.append(f"    - '{one}{' Crisis line {crisis_line}.' if crisis else ''}'")
+        lines.append(f"    - '{two}{' Call {emergency_number}.' if crisis else ''}'")
     return "\n".join(lines) + "\n"
 
 

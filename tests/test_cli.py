@@ -69,6 +69,17 @@ def test_validate_fails_with_file_and_line_on_broken_content(
     assert "intents/en/main.yml:" in err and "unknown response 'nope'" in err and "fix:" in err
 
 
+def test_validate_fails_on_an_unquoted_emergency_number_and_says_to_quote_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_minimal_content(tmp_path)
+    path = root / "resources/regions.yml"
+    path.write_text(path.read_text().replace('emergency_number: "999"', "emergency_number: 000"))
+    assert main(["--content", str(root), "validate"]) == 1
+    err = capsys.readouterr().err
+    assert "resources/regions.yml:" in err and "region 'uk'" in err and "quote it: '000'" in err
+
+
 def test_validate_strict_reports_quality_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = write_minimal_content(tmp_path)
     assert main(["--content", str(root), "validate", "--strict"]) == 1

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.content.checks import quality_findings
+from bot.content.checks import dialable_numbers, quality_findings
 from bot.content.loader import load_content
 from bot.errors import ContentError
+from tests.admin_content import write_two_locale_content
 from tests.minimal_content import write_minimal_content
 
 
@@ -67,6 +68,102 @@ def test_unknown_placeholder_is_reported_with_the_known_ones(tree: Path) -> None
 def test_region_missing_a_number_is_reported(tree: Path) -> None:
     problems = problems_after(tree, "resources/regions.yml", '    poison_line: "NHS 111"\n', "")
     assert any("region 'uk' is missing 'poison_line'" in p for p in problems)
+
+
+@pytest.mark.parametrize(("written", "read_as"), [("000", "0"), ("911", "911"), ("13.11", "13.11")])
+def test_unquoted_number_in_a_region_is_an_error_that_says_how_to_quote_it(
+    tree: Path, written: str, read_as: str
+) -> None:
+    problems = problems_after(
+        tree, "resources/regions.yml", 'emergency_number: "911"', f"emergency_number: {written}"
+    )
+    line = line_of(tree, "resources/regions.yml", f"emergency_number: {written}")
+    assert problems == [
+        f"resources/regions.yml:{line}: error: region 'us': 'emergency_number' is an unquoted number, "
+        f"so YAML reads {written} as the number {read_as} "
+        f"(fix: quote it: '{written}' (numbers people dial must be text))"
+    ]
+
+
+def test_unquoted_number_in_a_regions_spanish_block_is_an_error(tmp_path: Path) -> None:
+    tree = write_two_locale_content(tmp_path)
+    problems = problems_after(
+        tree,
+        "resources/regions.yml",
+        '    poison_line: "NHS 111"\n',
+        '    poison_line: "NHS 111"\n    es:\n      emergency_number: 000\n',
+    )
+    line = line_of(tree, "resources/regions.yml", "      emergency_number: 000")
+    assert len(problems) == 1
+    assert problems[0].startswith(f"resources/regions.yml:{line}: error: region 'uk', locale 'es': ")
+    assert "reads 000 as the number 0" in problems[0] and "quote it: '000'" in problems[0]
+
+
+CRISIS_TWO = "crisis_overdose two. Crisis line {crisis_line}. Call {emergency_number}."
+
+
+@pytest.mark.parametrize(
+    ("variant", "missing"),
+    [
+        ("crisis_overdose two. Crisis line {crisis_line}.", "{emergency_number}"),
+        ("crisis_overdose two. Call {emergency_number}.", "{crisis_line}"),
+        ("crisis_overdose two. Stay with them.", "{emergency_number} or {crisis_line}"),
+    ],
+)
+def test_crisis_reply_variant_without_the_emergency_number_or_crisis_line_is_an_error(
+    tree: Path, variant: str, missing: str
+) -> None:
+    problems = problems_after(tree, "responses/en/all.yml", CRISIS_TWO, variant)
+    line = line_of(tree, "responses/en/all.yml", variant)
+    assert problems == [
+        f"responses/en/all.yml:{line}: error: crisis response 'crisis_overdose' (en), variant 2, "
+        f"does not give {missing} (fix: every variant of a crisis reply must include "
+        "{emergency_number} and {crisis_line}; the numbers come from resources/regions.yml)"
+    ]
+
+
+def test_crisis_reply_with_a_phone_number_typed_in_is_an_error(tree: Path) -> None:
+    variant = CRISIS_TWO + " Or call 1-800-662-4357."
+    problems = problems_after(tree, "responses/en/all.yml", CRISIS_TWO, variant)
+    line = line_of(tree, "responses/en/all.yml", variant)
+    assert problems == [
+        f"responses/en/all.yml:{line}: error: crisis response 'crisis_overdose' (en), variant 2, "
+        "has a number written in it: '1-800-662-4357' (fix: write {emergency_number} and "
+        "{crisis_line} instead: numbers belong only in resources/regions.yml, where each region has its own)"
+    ]
+
+
+def test_crisis_reply_that_types_911_instead_of_the_placeholder_gets_both_errors(tree: Path) -> None:
+    problems = problems_after(
+        tree, "responses/en/all.yml", CRISIS_TWO, "crisis_overdose two. Crisis line {crisis_line}. Call 911."
+    )
+    assert len(problems) == 2
+    assert "does not give {emergency_number}" in problems[0]
+    assert "has a number written in it: '911'" in problems[1]
+
+
+def test_crisis_replies_are_checked_in_every_locale(tmp_path: Path) -> None:
+    tree = write_two_locale_content(tmp_path)
+    problems = problems_after(tree, "responses/es/all.yml", CRISIS_TWO, "crisis_overdose dos. Llama al 112.")
+    assert problems and all(p.startswith("responses/es/all.yml:") for p in problems)
+    assert any("crisis response 'crisis_overdose' (es), variant 2, does not give" in p for p in problems)
+    assert any("has a number written in it: '112'" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("1. <b>Wake them.</b> No response in 2-3 minutes? 24/7, 15-20 min.\n2. Stay.", []),
+        ("Call 911 or 000", ["911", "000"]),
+        ("Lifeline: 13 11 14, Samaritans 116 123", ["13 11 14", "116 123"]),
+        ("(03) 9999 1234 or +44 161 496 0101", ["(03) 9999 1234", "+44 161 496 0101"]),
+        ('<a href="https://988lifeline.org">the lifeline</a>', ["988"]),
+    ],
+)
+def test_only_digits_that_could_be_dialled_count_as_a_number_in_a_crisis_reply(
+    text: str, numbers: list[str]
+) -> None:
+    assert dialable_numbers(text) == numbers
 
 
 def test_same_example_under_two_intents_is_an_error(tree: Path) -> None:

@@ -102,6 +102,27 @@ def test_implausible_phone_numbers_are_errors(tmp_path: Path, phone: str) -> Non
     assert problem.line == 8 and "does not look like a phone number" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("field", "written", "read_as"),
+    [
+        ("phone: 0123456", "0123456", "42798"),
+        ("phone: 1615550101", "1615550101", "1615550101"),
+        ("postcodes: [M1, 02134]", "02134", "1116"),
+        ("postcodes: 02134", "02134", "1116"),
+    ],
+)
+def test_unquoted_phone_or_postcode_digits_are_errors_that_say_how_to_quote_them(
+    tmp_path: Path, field: str, written: str, read_as: str
+) -> None:
+    problem = only_problem(tmp_path, GOOD + f"    {field}\n")
+    assert problem.line == 8
+    assert problem.message == (
+        f"service 'Test Drop-in': '{field.split(':')[0]}' is an unquoted number, "
+        f"so YAML reads {written} as the number {read_as}"
+    )
+    assert problem.hint == f"quote it: '{written}'"
+
+
 @pytest.mark.parametrize("phone", ["+44 161 496 0101", "(503) 555-0101", "+1 312-555-0111", "01 809 2166"])
 def test_plausible_phone_numbers_pass(phone: str) -> None:
     assert plausible_phone(phone)

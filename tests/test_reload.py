@@ -4,10 +4,13 @@ one process reaches another through Redis, and saving a file reloads with --watc
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import shutil
 import time
 from pathlib import Path
 
+import pytest
 from redis.asyncio import Redis
 
 from bot.brain import Brain
@@ -75,6 +78,35 @@ async def test_broken_yaml_is_refused_with_file_and_line_and_old_content_keeps_a
     assert "intents/en/main.yml:" in text and "YAML" in text
     assert answer(engine, "where can i get naloxone") == "naloxone"
     assert answer(engine, "my friend is not breathing") == "crisis_overdose"
+
+
+async def test_reload_with_an_unquoted_emergency_number_is_refused_and_the_last_good_number_stays(
+    tmp_path: Path,
+) -> None:
+    root = write_minimal_content(tmp_path / "c")
+    engine = Engine(Brain.load(root))
+    reloader = ContentReloader(root, engine)
+    before = reloader.version
+    path = root / "resources/regions.yml"
+    path.write_text(path.read_text().replace('emergency_number: "999"', "emergency_number: 000"))
+    result = await reloader.reload()
+    assert not result.ok and result.version == before
+    assert "resources/regions.yml:" in result.text() and "quote it: '000'" in result.text()
+    assert engine.brain.content.regions["uk"].values["emergency_number"] == "999"
+
+
+async def test_reload_of_a_crisis_reply_without_the_emergency_number_is_refused(tmp_path: Path) -> None:
+    root = write_minimal_content(tmp_path / "c")
+    engine = Engine(Brain.load(root))
+    reloader = ContentReloader(root, engine)
+    before, old_brain = reloader.version, engine.brain
+    path = root / "responses/en/all.yml"
+    path.write_text(path.read_text().replace(" Call {emergency_number}.'", "'", 1))
+    result = await reloader.reload()
+    assert not result.ok and result.version == before and engine.brain is old_brain
+    assert (
+        "crisis response 'crisis_overdose' (en), variant 2, does not give {emergency_number}" in result.text()
+    )
 
 
 def test_diff_names_intents_added_removed_changed_per_locale(tmp_path: Path) -> None:
@@ -151,6 +183,49 @@ async def test_reload_in_one_process_reaches_another_through_redis(
     finally:
         stop.set()
         await asyncio.gather(*listeners)
+
+
+MALFORMED_RELOAD_MESSAGES = [
+    b"1",
+    b"[]",
+    b"null",
+    b'"reload"',
+    b"not json",
+    b"\xff\xfe",
+    b"{}",
+    b'{"from": 7}',
+    b"[" * 100_000,
+]
+
+
+async def test_malformed_reload_messages_are_each_logged_once_and_the_listener_keeps_hearing_reloads(
+    tmp_path: Path, redis: tuple[Redis, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    client, prefix = redis
+    root = write_minimal_content(tmp_path / "c")
+    bus = ReloadBus(client, prefix, ContentReloader(root, Engine(Brain.load(root))), "listener")
+    stop = asyncio.Event()
+    listener = asyncio.create_task(bus.listen(stop))
+    try:
+        await asyncio.wait_for(bus.subscribed.wait(), 5)
+        for payload in MALFORMED_RELOAD_MESSAGES:
+            assert await client.publish(bus.channel, payload) == 1
+        assert await client.publish(bus.channel, json.dumps({"from": "another-process"})) == 1
+
+        async def reloaded() -> bool:
+            return bus.last_result is not None
+
+        await eventually(reloaded)  # delivered in order, so every malformed one was handled before it
+        assert bus.last_result is not None and bus.last_result.ok
+        assert not listener.done() and bus.subscribed.is_set()
+        ignored = [r for r in caplog.records if r.getMessage().startswith("event=reload_message_ignored")]
+        assert len(ignored) == len(MALFORMED_RELOAD_MESSAGES)
+        assert all(r.levelno == logging.WARNING for r in ignored)
+        assert not any("not json" in r.getMessage() for r in caplog.records)  # the content is not logged
+    finally:
+        stop.set()
+        await listener
 
 
 async def test_watch_reloads_when_a_content_file_is_saved(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from bot.cli import main
 from bot.config import Settings
+from bot.content.loader import load_content
 from bot.usage.clusters import cluster_texts
 from bot.usage.scrub import scrub
 from bot.usage.unmatched import MAX_AGE_DAYS, UnmatchedLog
@@ -48,6 +49,39 @@ async def test_kept_messages_are_scrubbed_and_carry_nothing_about_the_person(
     assert b"555" not in member
     # the key dies 7 days after its day began: 1 hour of the day is left, then 6 more days
     assert await client.ttl(key) == 3600 + (MAX_AGE_DAYS - 1) * DAY
+
+
+async def test_kept_messages_carry_their_day_but_no_time_or_order_of_arrival(
+    redis: tuple[Redis, str],
+) -> None:
+    client, prefix = redis
+    clock = Clock(LATE_EVENING - 22 * 3600)  # 01:00 UTC
+    log = UnmatchedLog(client, prefix, clock)
+    for n in range(20):
+        await log.record(f"question {chr(ord('a') + n)} about kratom")
+        clock.now += 3600 if n == 0 else 60  # one at 01:00, the rest from 02:00 a minute apart
+    key = f"{prefix}:unmatched:2026-03-01"
+    day_start = float(LATE_EVENING - 23 * 3600)
+    stored = await client.zrange(key, 0, -1, withscores=True)
+    assert len(stored) == 20 and {score for _, score in stored} == {day_start}
+    # Stored in the order of their random prefixes, not of arrival, so a kept text can't be matched to
+    # the n-th fallback line of the day's log. (1 in 20! that a random order equals the arrival order.)
+    assert await log.read() != [f"question {chr(ord('a') + n)} about kratom" for n in range(20)]
+
+
+async def test_a_full_day_makes_room_for_each_new_message_and_stays_at_its_cap(
+    redis: tuple[Redis, str],
+) -> None:
+    client, prefix = redis
+    clock = Clock(LATE_EVENING)
+    log = UnmatchedLog(client, prefix, clock, max_per_day=3)
+    for n, word in enumerate(["one", "two", "three", "four", "five", "six"]):
+        await log.record(f"question {word} about kratom")
+        texts = await log.read()
+        assert len(texts) == min(n + 1, 3) and f"question {word} about kratom" in texts  # the newest is kept
+    clock.now += 3600  # the next day has its own cap, and the day before keeps its three
+    await log.record("next day question about kratom")
+    assert len(await log.read()) == 4 and len(await log.read(days=1)) == 1
 
 
 async def test_messages_older_than_seven_days_are_never_returned_and_are_deleted(
@@ -109,3 +143,14 @@ def test_unmatched_command_lists_groups(capsys: pytest.CaptureFixture[str]) -> N
 def test_keeping_unmatched_messages_is_off_unless_switched_on() -> None:
     assert Settings.load({}).keep_unmatched is False
     assert Settings.load({"PEERLINE_KEEP_UNMATCHED": "on"}).keep_unmatched is True
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_privacy_reply_stays_true_when_unmatched_messages_are_kept(locale: str) -> None:
+    content = load_content()
+    variants = content.locales[locale].responses["privacy"].variants
+    for text in variants:
+        assert f"{MAX_AGE_DAYS} " in text, "say how long kept messages may live, as unmatched.py does"
+        assert "/forget" in text
+        for claim in ("messages is not stored", "What you write isn't saved", "mensajes no se guarda"):
+            assert claim not in text, f"{claim!r} is false with PEERLINE_KEEP_UNMATCHED=on"

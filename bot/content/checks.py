@@ -15,6 +15,7 @@ from bot.content.model import (
     Content,
     Intent,
     Locale,
+    Response,
 )
 from bot.errors import ContentProblem
 from bot.nlu.matcher import Matcher
@@ -26,6 +27,63 @@ NEAR_DUPLICATE = 90.0
 # Engine placeholders and the only responses the engine fills them in.
 ENGINE_FILLED: dict[str, frozenset[str]] = {"suggestion": frozenset({"confirm"})}
 _PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+# Every variant of a crisis intent's reply gives these, filled from resources/regions.yml.
+CRISIS_PLACEHOLDERS: tuple[str, ...] = ("emergency_number", "crisis_line")
+# Digit groups joined by one space, dot or dash (brackets allowed): "911", "13 11 14", "1-800-662-4357".
+_DIGIT_RUN_RE = re.compile(r"\+?\(?\d+\)?(?:[ .-]\(?\d+\)?)*")
+
+
+def dialable_numbers(text: str) -> list[str]:
+    """Runs of digits in `text` that could be a number to dial: 3+ digits in a group, or 3+ groups.
+
+    Steps ("1."), ranges ("2-3 minutes") and "24/7" are not; "911", "000" and "13 11 14" are.
+    """
+    found = []
+    for match in _DIGIT_RUN_RE.finditer(text):
+        groups = re.findall(r"\d+", match.group())
+        if len(groups) >= 3 or any(len(group) >= 3 for group in groups):
+            found.append(match.group().strip())
+    return found
+
+
+def crisis_response_problems(
+    intents: Mapping[str, Mapping[str, Intent]], responses: Mapping[str, Mapping[str, Response]]
+) -> list[ContentProblem]:
+    """Each variant of a crisis reply gives the region's numbers by placeholder and never types one."""
+    problems: list[ContentProblem] = []
+    needed = " and ".join("{" + name + "}" for name in CRISIS_PLACEHOLDERS)
+    for locale, table in intents.items():
+        crisis_ids = sorted({intent.response for intent in table.values() if intent.crisis})
+        for response_id in crisis_ids:
+            response = responses.get(locale, {}).get(response_id)
+            if response is None:
+                continue  # the unknown response is reported at the intent
+            lines = response.variant_lines or (response.source.line,) * len(response.variants)
+            for number, (text, line) in enumerate(zip(response.variants, lines, strict=False), 1):
+                where = f"crisis response '{response_id}' ({locale}), variant {number},"
+                used = {m.group(1) for m in _PLACEHOLDER_RE.finditer(text) if m.group(1)}
+                missing = ["{" + name + "}" for name in CRISIS_PLACEHOLDERS if name not in used]
+                if missing:
+                    problems.append(
+                        ContentProblem(
+                            response.source.file,
+                            line,
+                            f"{where} does not give {' or '.join(missing)}",
+                            f"every variant of a crisis reply must include {needed}; "
+                            "the numbers come from resources/regions.yml",
+                        )
+                    )
+                for digits in dialable_numbers(text):
+                    problems.append(
+                        ContentProblem(
+                            response.source.file,
+                            line,
+                            f"{where} has a number written in it: {digits!r}",
+                            f"write {needed} instead: numbers belong only in resources/regions.yml, "
+                            "where each region has its own",
+                        )
+                    )
+    return problems
 
 
 def duplicate_examples(

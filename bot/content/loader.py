@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.content.checks import duplicate_examples
+from bot.content.checks import crisis_response_problems, duplicate_examples
 from bot.content.html import check_html
 from bot.content.model import (
     KNOWN_PLACEHOLDERS,
@@ -27,7 +27,7 @@ from bot.content.model import (
     frozen_map,
 )
 from bot.content.translations import locale_problems
-from bot.content.yamlfile import LineDict, LineList, read_yaml, unknown_keys
+from bot.content.yamlfile import LineDict, LineList, is_bare_number, read_yaml, unknown_keys
 from bot.errors import ContentError, ContentProblem
 from bot.nlu.normalise import basic_normalise
 from bot.referrals.model import SERVICE_KINDS
@@ -520,18 +520,13 @@ class _Reader:
                         f"region '{code}': unknown key '{key}'",
                         "known: name, " + ", ".join(REGION_PLACEHOLDERS[1:]),
                     )
-                elif not isinstance(value, str | int) or not str(value).strip():
-                    self.problem(
-                        file,
-                        raw.line_of(key),
-                        f"region '{code}': '{key}' must be text",
-                        'quote numbers, e.g. "911"',
-                    )
                 else:
-                    values[name] = str(value).strip()
+                    text = self.region_text(file, raw, key, f"region '{code}'")
+                    if text is not None:
+                        values[name] = text
             for name in REGION_PLACEHOLDERS:
-                if name not in values:
-                    key = "name" if name == "region_name" else name
+                key = "name" if name == "region_name" else name
+                if name not in values and key not in raw:  # a present but invalid value is reported above
                     self.problem(
                         file,
                         raw.line,
@@ -558,7 +553,7 @@ class _Reader:
     def region_overrides(self, file: str, code: str, locale: str, raw: LineDict) -> dict[str, str]:
         """A region's values in one locale (`es: {name: Estados Unidos, ...}`); missing keys fall back."""
         values: dict[str, str] = {}
-        for key, value in raw.items():
+        for key in raw:
             name = "region_name" if key == "name" else key
             if name not in REGION_PLACEHOLDERS:
                 self.problem(
@@ -567,13 +562,28 @@ class _Reader:
                     f"region '{code}', locale '{locale}': unknown key '{key}'",
                     "known: name, " + ", ".join(REGION_PLACEHOLDERS[1:]),
                 )
-            elif not isinstance(value, str | int) or not str(value).strip():
-                self.problem(
-                    file, raw.line_of(key), f"region '{code}', locale '{locale}': '{key}' must be text"
-                )
             else:
-                values[name] = str(value).strip()
+                text = self.region_text(file, raw, key, f"region '{code}', locale '{locale}'")
+                if text is not None:
+                    values[name] = text
         return values
+
+    def region_text(self, file: str, raw: LineDict, key: str, where: str) -> str | None:
+        """A region value, which must be quoted text: unquoted, 000 loads as 0 and 911 as a number."""
+        value = raw[key]
+        if is_bare_number(value):
+            written = raw.as_written(key)
+            self.problem(
+                file,
+                raw.line_of(key),
+                f"{where}: '{key}' is an unquoted number, so YAML reads {written} as the number {value!r}",
+                f"quote it: '{written}' (numbers people dial must be text)",
+            )
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(file, raw.line_of(key), f"{where}: '{key}' must be text", 'quote it, e.g. "911"')
+            return None
+        return value.strip()
 
     def cross_check(
         self, intents: dict[str, dict[str, Intent]], responses: dict[str, dict[str, Response]]
@@ -641,6 +651,7 @@ def load_content(root: Path | None = None) -> Content:
         # A file that did not parse would make every reference into it look broken.
         reader.cross_check(intents, responses)
         reader.problems.extend(duplicate_examples(intents, synonyms))
+        reader.problems.extend(crisis_response_problems(intents, responses))
         default = DEFAULT_LOCALE if DEFAULT_LOCALE in intents else min(intents, default="")
         reader.problems.extend(
             locale_problems(default, intents, responses, reader.labels, reader.label_files, regions)

@@ -27,23 +27,35 @@ ContentLoader.add_implicit_resolver(
 
 
 class LineDict(dict[str, Any]):
-    """A mapping from YAML that knows its own line and the line of each key."""
+    """A mapping from YAML that knows its own line, the line of each key and each scalar as written."""
 
     line: int = 0
     key_lines: dict[str, int]
+    written: dict[str, str]  # key -> its scalar value exactly as in the file (000 stays "000")
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
 
+    def as_written(self, key: str) -> str:
+        """The scalar under `key` exactly as typed in the file (YAML reads 000 as 0)."""
+        written: dict[str, str] = getattr(self, "written", {})
+        return written.get(key, str(self.get(key)))
+
 
 class LineList(list[Any]):
-    """A sequence from YAML that knows its own line and the line of each item."""
+    """A sequence from YAML that knows its own line, the line of each item and each scalar as written."""
 
     line: int = 0
     item_lines: list[int]
+    written: dict[int, str]  # index -> its scalar item exactly as in the file
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+    def as_written(self, index: int) -> str:
+        """The scalar item at `index` exactly as typed in the file (YAML reads 0123 as 83)."""
+        written: dict[int, str] = getattr(self, "written", {})
+        return written.get(index, str(self[index]))
 
 
 def _convert(node: Node, loader: ContentLoader, file: str, problems: list[ContentProblem]) -> Any:
@@ -53,6 +65,7 @@ def _convert(node: Node, loader: ContentLoader, file: str, problems: list[Conten
         mapping = LineDict()
         mapping.line = line
         mapping.key_lines = {}
+        mapping.written = {}
         for key_node, value_node in node.value:
             key = _convert(key_node, loader, file, problems)
             key_line = key_node.start_mark.line + 1
@@ -64,14 +77,19 @@ def _convert(node: Node, loader: ContentLoader, file: str, problems: list[Conten
                 )
             mapping[key] = _convert(value_node, loader, file, problems)
             mapping.key_lines[key] = key_line
+            if isinstance(value_node, ScalarNode):
+                mapping.written[key] = value_node.value
         return mapping
     if isinstance(node, SequenceNode):
         items = LineList()
         items.line = line
         items.item_lines = []
-        for item in node.value:
+        items.written = {}
+        for index, item in enumerate(node.value):
             items.append(_convert(item, loader, file, problems))
             items.item_lines.append(item.start_mark.line + 1)
+            if isinstance(item, ScalarNode):
+                items.written[index] = item.value
         return items
     assert isinstance(node, ScalarNode)
     return loader.construct_object(node, deep=True)
@@ -108,6 +126,12 @@ def read_yaml(path: Path, display: str, problems: list[ContentProblem]) -> Any:
         return None
     finally:
         loader.dispose()
+
+
+def is_bare_number(value: object) -> bool:
+    """An unquoted number in YAML: 000 reads as 0, 0123 as 83 and 13.11 as a float, so digits people dial
+    or type must be quoted text."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def unknown_keys(mapping: LineDict, allowed: Iterable[str]) -> Iterator[tuple[str, int, str]]:

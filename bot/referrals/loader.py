@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.content.model import SourceRef
-from bot.content.yamlfile import LineDict, LineList, read_yaml, unknown_keys
+from bot.content.yamlfile import LineDict, LineList, is_bare_number, read_yaml, unknown_keys
 from bot.errors import ContentProblem
 from bot.referrals.hours import HoursSyntaxError, parse_day
 from bot.referrals.model import ACCESS_KINDS, SERVICE_KINDS, WEEKDAYS, Directory, Service, WeeklyHours
@@ -21,6 +21,8 @@ SERVICE_KEYS = frozenset(
     }
 )  # fmt: skip
 FILE_KEYS = frozenset({"services", "timezone"})
+# Digits that must stay exactly as written: unquoted, YAML reads 0123456 as 42798 and 02134 as 1116.
+DIGIT_KEYS = frozenset({"phone", "postcodes"})
 _PHONE_RE = re.compile(r"^(?:\+|\()?[0-9][0-9 ().-]*[0-9]$")
 _PHONE_DIGITS = (6, 15)  # shortest local numbers to the E.164 maximum
 _WEBSITE_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$")
@@ -80,6 +82,9 @@ class _DirectoryReader:
             if required:
                 self.problem(file, raw.line, f"service {name!r} is missing '{key}'", f"add '{key}:'")
             return ""
+        if key in DIGIT_KEYS and is_bare_number(value):
+            self.bare_number(file, raw.line_of(key), name, key, raw.as_written(key), value)
+            return ""
         if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
             self.problem(
                 file, raw.line_of(key), f"service {name!r}: '{key}' must be text", 'quote it, e.g. "M1"'
@@ -91,6 +96,14 @@ class _DirectoryReader:
         value = raw.get(key)
         if value is None:
             return ()
+        if key in DIGIT_KEYS:
+            items = list(enumerate(value)) if isinstance(value, LineList) else [(None, value)]
+            bare = [(i, v) for i, v in items if is_bare_number(v)]
+            for index, number in bare:
+                written = raw.as_written(key) if index is None else value.as_written(index)
+                self.bare_number(file, raw.line_of(key), name, key, written, number)
+            if bare:
+                return ()
         if isinstance(value, str | int) and not isinstance(value, bool):
             value = [value]  # one postcode or language needs no list
         if not isinstance(value, list) or not all(isinstance(v, str | int) and str(v).strip() for v in value):
@@ -102,6 +115,15 @@ class _DirectoryReader:
             )
             return ()
         return tuple(str(v).strip() for v in value)
+
+    def bare_number(self, file: str, line: int, name: str, key: str, written: str, value: object) -> None:
+        self.problem(
+            file,
+            line,
+            f"service {name!r}: '{key}' is an unquoted number, "
+            f"so YAML reads {written} as the number {value!r}",
+            f"quote it: '{written}'",
+        )
 
     def service(self, file: str, raw: Any, line: int, default_zone: str | None) -> Service | None:
         if not isinstance(raw, LineDict):

@@ -155,8 +155,22 @@ class ReloadBus:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     def _from_elsewhere(self, data: object) -> bool:
-        try:
-            sender = json.loads(data if isinstance(data, bytes | str) else b"{}").get("from")
-        except ValueError:
+        """A well-formed reload request from another process; anything else is logged once and ignored."""
+        sender = reload_sender(data)
+        if sender is None:
+            size = len(data) if isinstance(data, bytes | str) else 0
+            log_event(log, "reload_message_ignored", logging.WARNING, reason="malformed", size=size)
             return False
-        return bool(sender != self.instance)
+        return sender != self.instance
+
+
+def reload_sender(data: object) -> str | None:
+    """The sender of a reload message `{"from": "<instance>"}`, or None if it is not one."""
+    if not isinstance(data, bytes | str):
+        return None
+    try:
+        message = json.loads(data)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep to parse
+        return None
+    sender = message.get("from") if isinstance(message, dict) else None
+    return sender if isinstance(sender, str) and sender else None

@@ -22,8 +22,9 @@ class Cluster:
 
 
 def cluster_texts(texts: Sequence[str], threshold: float = SIMILAR) -> list[Cluster]:
-    """Single-link clustering in arrival order: a message joins the group of its most similar earlier message
-    if that is similar enough, else starts a group. Groups come out largest first, in arrival order within.
+    """Single-link clustering in the order given (day by day; a day's messages keep no order): a message
+    joins the group of its most similar earlier message if that is similar enough, else starts a group.
+    Groups come out largest first, in the order given within.
     """
     normal = [basic_normalise(t) for t in texts]
     group_of: list[int] = []

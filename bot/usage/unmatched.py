@@ -3,10 +3,13 @@
 Only fallback messages are kept, scrubbed first (`scrub`), never with a user key, alias or chat id, and
 for at most MAX_AGE_DAYS. Key schema (``day`` is the UTC day the message arrived)::
 
-    {prefix}:unmatched:{day}   zset   member "<random>:<scrubbed text>", score = arrival time
+    {prefix}:unmatched:{day}   zset   member "<random>:<scrubbed text>", score = the day's start
 
-Each day's key expires MAX_AGE_DAYS after that day began, so nothing outlives the limit even if nobody
-reads or writes again; reads also skip anything older than the limit.
+No time finer than the day is kept, not even the order of arrival: log lines carry an alias and the
+second of each fallback, so either could link a kept text to an alias. Members of equal score sort by
+their random prefix, so over MAX_PER_DAY a random earlier message of the same day makes room for the new
+one. Each day's key expires MAX_AGE_DAYS after that day began, so nothing outlives the limit even if
+nobody reads or writes again; reads also skip any day that began longer ago than the limit.
 """
 
 from __future__ import annotations
@@ -26,10 +29,14 @@ MAX_PER_DAY = 5_000  # a flood of fallbacks can't fill Redis
 MAX_CHARS = 300
 
 
-# KEYS[1] the day's zset; ARGV member, score, MAX_PER_DAY, TTL. Over the cap the oldest go first.
+# KEYS[1] the day's zset; ARGV member, score, cap, TTL. At the cap, the lowest ranks (random, as every
+# score is the same) make room first, so the new message is always kept and the day never passes the cap.
 _RECORD = """
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3]) + 1
+if over > 0 then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, over - 1)
+end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 """
@@ -38,10 +45,13 @@ return 1
 class UnmatchedLog:
     """Scrubbed fallback texts, per day, expiring within MAX_AGE_DAYS; `record` never raises."""
 
-    def __init__(self, redis: RedisClient, prefix: str, clock: Clock = time.time) -> None:
+    def __init__(
+        self, redis: RedisClient, prefix: str, clock: Clock = time.time, max_per_day: int = MAX_PER_DAY
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.clock = clock
+        self.max_per_day = max_per_day
         self._health = BestEffort("unmatched_log")
         self._record = redis.register_script(_RECORD)
 
@@ -60,14 +70,14 @@ class UnmatchedLog:
         key = self._key(day.isoformat())
         try:
             member = f"{secrets.token_hex(4)}:{clean}"
-            await self._record(keys=[key], args=[member, repr(now), MAX_PER_DAY, ttl])
+            await self._record(keys=[key], args=[member, int(start), self.max_per_day, ttl])
         except REDIS_ERRORS as exc:
             self._health.failed(exc)
         else:
             self._health.succeeded()
 
     async def read(self, days: int = MAX_AGE_DAYS) -> list[str]:
-        """Texts from the last `days` days (at most MAX_AGE_DAYS), oldest first."""
+        """Texts of the last `days` UTC days, today included (at most MAX_AGE_DAYS), oldest day first."""
         now = self.clock()
         oldest = now - min(days, MAX_AGE_DAYS) * DAY_SECONDS
         today = utc_day(now)
@@ -76,7 +86,7 @@ class UnmatchedLog:
             pipe = self.redis.pipeline(transaction=False)
             for key in keys:
                 pipe.zremrangebyscore(key, "-inf", now - MAX_AGE_DAYS * DAY_SECONDS)
-                pipe.zrangebyscore(key, oldest, "+inf")
+                pipe.zrangebyscore(key, f"({oldest!r}", "+inf")  # days that began less than `days` ago
             replies = await pipe.execute()
         except REDIS_ERRORS as exc:
             raise StoreUnavailable(
