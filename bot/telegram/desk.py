@@ -164,7 +164,10 @@ class SupportersDesk:
         record = await self.queue.get(user)
         if record is None or record.crisis:
             return
-        record = await self.queue.mark_crisis(record)
+        flagged = await self.queue.mark_crisis(record)
+        if flagged is None:
+            return  # ended meanwhile: there is no conversation left to flag
+        record = flagged
         log_event(log, "handoff_crisis", alias=self.keys.alias(user))
         await self._refresh_card(bot, record)
         await self._announce_crisis(bot, record)
@@ -309,7 +312,10 @@ class SupportersDesk:
         if name == "release":
             if not record.claimed:
                 return "This conversation is already waiting in the queue."
-            record = await self.queue.release(record, now)
+            released = await self.queue.release(record, now)
+            if released is None:
+                return "This conversation has already ended."
+            record = released
             await self._refresh_card(bot, record)
             await self._tell_person(bot, record, "handoff_released")
             return "Released: the conversation is back in the queue."
