@@ -268,6 +268,37 @@ async def test_crisis_during_handoff_gets_crisis_reply_at_once_and_flags_the_top
     await sent_containing(desk, "editMessageText", GROUP, "CRISIS")
 
 
+async def test_flooded_crisis_during_a_claimed_handoff_gets_the_crisis_reply_and_alerts_the_supporter(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk(PEERLINE_FLOOD_LIMIT="3")
+    topic = await desk.claimed()  # /human and "yes": two messages of the three
+    await desk.alice_says("are you there")
+    await desk.tg.wait_for(lambda: bool(desk.copies_to(GROUP, topic)), description="the message relayed")
+    await desk.alice_says("my friend took too much and isnt breathing")  # the fourth: flooded
+    await eventually(lambda: _has(desk.bot, ALICE, OVERDOSE_REPLY))
+    pinned = (await desk.tg.wait_for_calls("pinChatMessage"))[0]
+    assert pinned.params["chat_id"] == GROUP
+    await sent_containing(desk, "editMessageText", GROUP, "CRISIS")
+    assert len(desk.copies_to(GROUP, topic)) == 1, "a flooded message is not relayed"
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and record.crisis
+
+
+async def test_crisis_answering_a_pending_forget_during_a_claimed_handoff_alerts_the_supporter(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.alice_says("/forget")
+    await eventually(lambda: _has(desk.bot, ALICE, "Delete everything about you?"))
+    await desk.alice_says("my friend took too much and isnt breathing")
+    await eventually(lambda: _has(desk.bot, ALICE, OVERDOSE_REPLY))
+    await sent_containing(desk, "editMessageText", GROUP, "CRISIS")
+    (await desk.tg.wait_for_calls("pinChatMessage"))[0]
+    assert not desk.copies_to(GROUP, topic), "an answer to the bot's question is not relayed"
+
+
 async def test_crisis_while_waiting_jumps_the_queue(start_desk: Any) -> None:
     desk: Desk = await start_desk()
     await desk.tg.send_text(BOB, "/human")

@@ -144,7 +144,9 @@ class Dialogue:
             trace.fallback = fell_back(session, outcome)
             # An answer to the bot's own question (e.g. "yes" to /forget) is for the bot, not the supporter.
             for_the_bot = session.pending is not None and session.pending.kind == "forget"
+            relayed = False
             if claimed is not None and message_id is not None and not trace.flooded and not for_the_bot:
+                relayed = True
                 trace.reply = "relayed"
                 typing.cancel()
                 await self._relay(bot, person, claimed, outcome, message_id)
@@ -161,7 +163,9 @@ class Dialogue:
                 trace.reply = unread
                 typing.cancel()
                 await self._send(bot, person.chat_id, Reply(self.engine.system_text(unread, session)))
-            if trace.crisis and claimed is None:
+            if trace.crisis and not relayed:
+                # The relay flags a crisis itself; otherwise (not claimed, flooded, an answer to /forget)
+                # the person's supporter or the queue still hears of it here.
                 await self._note_crisis(bot, user)
             await self._count(trace, event)
         except Forbidden:
