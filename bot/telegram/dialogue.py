@@ -133,7 +133,10 @@ class Dialogue:
         typing = self._typing_later(bot, person.chat_id)
         try:
             stored, count, store_ok = await self.guard.load_and_count(user, FLOOD_WINDOW_SECONDS)
-            claimed = await self._claimed(user) if kind in RELAYED_KINDS and message_id is not None else None
+            # The handoff queue is in the same Redis: while the store is down, waiting on it again would only
+            # add a second timeout (so the person is answered by the engine, and nothing is flagged).
+            relayable = store_ok and kind in RELAYED_KINDS and message_id is not None
+            claimed = await self._claimed(user) if relayable else None
             trace.store = "ok" if store_ok else "down"
             session = stored or self.new_session(person)
             outcome = self.engine.handle(event, session)
@@ -163,7 +166,7 @@ class Dialogue:
                 trace.reply = unread
                 typing.cancel()
                 await self._send(bot, person.chat_id, Reply(self.engine.system_text(unread, session)))
-            if trace.crisis and not relayed:
+            if trace.crisis and not relayed and store_ok:
                 # The relay flags a crisis itself; otherwise (not claimed, flooded, an answer to /forget)
                 # the person's supporter or the queue still hears of it here.
                 await self._note_crisis(bot, user)
