@@ -37,7 +37,13 @@ from bot.nlu.language import language_from_code
 from bot.privacy import UserKeys
 from bot.session import Session
 from bot.state import SessionStore
-from bot.telegram.handoff import HandoffRequest, HandoffService, SupportersNotConnected
+from bot.telegram.handoff import (
+    RELAY_FAILED_RESPONSE,
+    HandoffRequest,
+    HandoffService,
+    RelayFailed,
+    SupportersNotConnected,
+)
 from bot.telegram.render import in_send_order, send_reply
 from bot.telegram.store_guard import RETRY_SECONDS, StoreGuard
 from bot.usage.recorder import UsageRecorder
@@ -152,7 +158,8 @@ class Dialogue:
                 relayed = True
                 trace.reply = "relayed"
                 typing.cancel()
-                await self._relay(bot, person, claimed, outcome, message_id)
+                if not await self._relay(bot, person, claimed, outcome, message_id, session):
+                    trace.reply = "relay_failed"
             elif trace.crisis or not (trace.flooded or unread):
                 trace.reply = "engine"
                 await self._perform(bot, person, user, trace, outcome, typing, save=store_ok)
@@ -306,9 +313,12 @@ class Dialogue:
             return None
 
     async def _relay(
-        self, bot: Bot, person: Person, record: Handoff, outcome: Outcome, message_id: int
-    ) -> None:
-        """Crisis replies first (the person is never left waiting on a human), then the message itself."""
+        self, bot: Bot, person: Person, record: Handoff, outcome: Outcome, message_id: int, session: Session
+    ) -> bool:
+        """Crisis replies first (the person is never left waiting on a human), then the message itself.
+
+        False if the message did not reach the supporter; the person is then told so, calmly.
+        """
         crisis = [r for r in outcome.replies if r.crisis]
         for reply in crisis:
             await self._send(bot, person.chat_id, reply)
@@ -316,8 +326,13 @@ class Dialogue:
             await self._note_crisis(bot, record.user)
         try:
             await self.handoff.relay_from_person(bot, record, person.chat_id, message_id)
+            return True
         except StoreUnavailable:
             log_event(log, "relay_failed", logging.WARNING, reason="store_unavailable")
+        except RelayFailed:
+            pass  # the group's side failed (and was logged there): the person did not block anyone
+        await self._send(bot, person.chat_id, Reply(self.engine.system_text(RELAY_FAILED_RESPONSE, session)))
+        return False
 
     async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
         """Send one reply; if Telegram refuses it (400) or it still fails after retries, drop only it.
