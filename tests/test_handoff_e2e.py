@@ -605,6 +605,62 @@ async def test_forget_after_a_block_leaves_nothing_about_the_person(start_desk: 
     await eventually(nothing_left)
 
 
+async def alice_blocks_the_bot(desk: Desk) -> None:
+    """The my_chat_member update Telegram sends when a person blocks the bot ("kicked")."""
+    member = {"user": desk.tg.bot_user, "until_date": 0}
+    await desk.tg.add_update(
+        {
+            "my_chat_member": {
+                "chat": {"id": ALICE, "type": "private", "first_name": ALICE_NAME},
+                "from": {"id": ALICE, "is_bot": False, "first_name": ALICE_NAME},
+                "date": 1_700_000_000,
+                "old_chat_member": {**member, "status": "member"},
+                "new_chat_member": {**member, "status": "kicked"},
+            }
+        }
+    )
+
+
+async def test_blocking_the_bot_mid_handoff_closes_the_topic_and_leaves_nothing_about_the_person(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await alice_blocks_the_bot(desk)
+    note = await desk.group_reply("The person has blocked the bot")
+    assert note.params["message_thread_id"] == topic
+    close = (await desk.tg.wait_for_calls("closeForumTopic"))[0]
+    assert close.params["message_thread_id"] == topic
+    user = desk.bot.user_key(ALICE)
+
+    async def nothing_left() -> bool:
+        return user not in repr(await desk.bot.stored())
+
+    await eventually(nothing_left)
+    assert await desk.desk.queue.by_topic(topic) is None
+    assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{active}}") == 0
+
+
+async def test_a_reply_refused_because_the_person_blocked_the_bot_closes_their_waiting_handoff(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.ask_for_human()
+    desk.tg.block_user(ALICE)
+    await desk.alice_says("how do i use naloxone")  # waiting, so the bot answers: the reply gets 403
+    await desk.group_reply("The person has blocked the bot")
+    (await desk.tg.wait_for_calls("closeForumTopic"))[0]
+    user = desk.bot.user_key(ALICE)
+
+    async def nothing_left() -> bool:
+        return user not in repr(await desk.bot.stored())
+
+    await eventually(nothing_left)
+    assert await desk.desk.queue.by_topic(topic) is None
+    assert await desk.desk.queue.waiting() == []
+    assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{queue}}") == 0
+
+
 async def test_non_supporters_are_refused_politely_and_ignored_in_topics(start_desk: Any) -> None:
     desk: Desk = await start_desk()
     topic = await desk.ask_for_human()

@@ -53,6 +53,8 @@ DELAY_NOTICE_SECONDS = 10.0  # a relay slower than this means Telegram's group l
 MAX_ALIAS_CHARS = 32
 _ALIAS_RE = re.compile(r"[\w .'-]{1,32}")
 NOT_A_SUPPORTER = "Only peer supporters on the rota can claim or close conversations."
+BLOCKED_NOTE = "The person has blocked the bot; the conversation is closed."
+FORGOTTEN_NOTE = "The person deleted their data with /forget. This conversation is closed."
 NOT_DELIVERED = (
     "⚠️ Your last message could not be delivered to the person (Telegram refused it or did not answer). "
     "Please send it again."
@@ -203,13 +205,12 @@ class SupportersDesk:
             await self._close(bot, record, "The person left the queue.")
         await self._tell(bot, chat_id, "handoff_left_queue", session)
 
-    async def forget(self, bot: Bot, user: str) -> None:
-        """/forget: end any handoff and remove its queue entry and mappings (the record goes with them)."""
+    async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
+        """/forget, or the person blocked the bot: end any handoff and remove its queue entry and mappings
+        (the record goes with them)."""
         record = await self.queue.get(user)
         if record is not None:
-            await self._close(
-                bot, record, "The person deleted their data with /forget. This conversation is closed."
-            )
+            await self._close(bot, record, BLOCKED_NOTE if blocked else FORGOTTEN_NOTE)
         # A block goes too (with its alias lookup): /forget leaves nothing about the person.
         await self.queue.unblock(conversation_alias(self._alias_secret, user))
 
@@ -278,7 +279,7 @@ class SupportersDesk:
         try:
             await bot.copy_message(chat_id, self.settings.chat_id, message.message_id)
         except Forbidden:
-            await self._close(bot, record, "The person has blocked the bot; the conversation is closed.")
+            await self._close(bot, record, BLOCKED_NOTE)
             return
         except TelegramError as exc:
             self._relay_failed(record, "to_person", type(exc).__name__, logging.WARNING)
@@ -380,7 +381,7 @@ class SupportersDesk:
         try:
             await send_reply(bot, chat_id, Reply(text))
         except Forbidden:
-            await self._close(bot, record, "The person has blocked the bot; the conversation is closed.")
+            await self._close(bot, record, BLOCKED_NOTE)
             return None
         return "📍 Sent to the person:\n\n" + text
 

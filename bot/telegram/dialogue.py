@@ -180,7 +180,7 @@ class Dialogue:
             await self._count(trace, event)
         except Forbidden:
             trace.reply = "blocked"
-            await self._forget_blocked(user, trace.alias)
+            await self._forget_blocked(bot, user, trace.alias)
         finally:
             typing.cancel()
             latency = time.perf_counter() - started
@@ -231,10 +231,10 @@ class Dialogue:
                 extra = {"bot": f"@{bot.username}"}
                 await self._send(bot, chat_id, Reply(self.engine.system_text("private_only", session, extra)))
 
-    async def blocked(self, person: Person) -> None:
-        """The person blocked the bot: delete what is stored about them."""
+    async def blocked(self, bot: Bot, person: Person) -> None:
+        """The person blocked the bot: end any handoff and delete what is stored about them."""
         user = self.keys.key(person.user_id)
-        await self._forget_blocked(user, self.keys.alias(user))
+        await self._forget_blocked(bot, user, self.keys.alias(user))
 
     def new_session(self, person: Person) -> Session:
         """A first session: the default region, and the person's language if the content has it."""
@@ -351,7 +351,10 @@ class Dialogue:
         with contextlib.suppress(StoreUnavailable):
             await self.handoff.note_crisis(bot, user)
 
-    async def _forget_blocked(self, user: str, alias: str) -> None:
+    async def _forget_blocked(self, bot: Bot, user: str, alias: str) -> None:
+        # As /forget does: the handoff is closed first (topic, queue entry, lookups), then the keys go.
+        with contextlib.suppress(StoreUnavailable):
+            await self.handoff.forget(bot, user, blocked=True)
         deleted = await self.guard.forget(user)
         log_event(log, "user_blocked", alias=alias, state="deleted" if deleted else "kept_until_ttl")
 

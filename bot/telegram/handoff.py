@@ -73,8 +73,8 @@ class HandoffService(Protocol):
         """The person stopped waiting."""
         ...
 
-    async def forget(self, bot: Bot, user: str) -> None:
-        """The person asked to be forgotten: end and remove any handoff."""
+    async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
+        """The person asked to be forgotten, or (`blocked`) blocked the bot: end and remove any handoff."""
         ...
 
 
@@ -103,7 +103,7 @@ class SupportersNotConnected:
     async def leave_queue(self, bot: Bot, user: str, chat_id: int, session: Session) -> None:
         await send_reply(bot, chat_id, Reply(self.engine.system_text("handoff_left_queue", session)))
 
-    async def forget(self, bot: Bot, user: str) -> None:
+    async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
         """Nothing is kept."""
 
     def text(self, session: Session) -> str:
