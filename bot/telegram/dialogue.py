@@ -153,9 +153,9 @@ class Dialogue:
             trace.fallback = fell_back(session, outcome)
             # An answer to the bot's own question (e.g. "yes" to /forget) is for the bot, not the supporter.
             for_the_bot = session.pending is not None and session.pending.kind == "forget"
-            relayed = False
+            via_relay = False  # the message is the supporter's, whether or not the copy gets through
             if claimed is not None and message_id is not None and not trace.flooded and not for_the_bot:
-                relayed = True
+                via_relay = True
                 trace.reply = "relayed"
                 typing.cancel()
                 if not await self._relay(bot, person, claimed, outcome, message_id, session):
@@ -173,7 +173,7 @@ class Dialogue:
                 trace.reply = unread
                 typing.cancel()
                 await self._send(bot, person.chat_id, Reply(self.engine.system_text(unread, session)))
-            if trace.crisis and not relayed and store_ok:
+            if trace.crisis and not via_relay and store_ok:
                 # The relay flags a crisis itself; otherwise (not claimed, flooded, an answer to /forget)
                 # the person's supporter or the queue still hears of it here.
                 await self._note_crisis(bot, user)
