@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -70,10 +71,21 @@ class PrivateRedis:
         finally:
             await client.aclose()
 
+    def black_hole(self) -> None:
+        """Freeze the server (SIGSTOP): connections are accepted by the kernel but nothing is answered."""
+        assert self.process is not None, "not running"
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Undo `black_hole` (SIGCONT): the server answers again, with everything it held."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (SIGTERM) and wait for it to exit."""
         if self.process is None:
             return
+        self.thaw()  # a frozen server would never act on the SIGTERM
         self.process.terminate()
         self.process.wait(timeout)
         self.process = None

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from bot.brain import Brain
 from bot.events import Command, TextMessage
+from bot.handoff.record import Handoff
 from tests.fake_telegram import free_port
 from tests.redis_support import PrivateRedis
 from tests.telegram_harness import ALICE, GROUP, RunningBot, bot_factory, eventually
@@ -114,3 +115,43 @@ async def test_person_in_a_handoff_gets_crisis_replies_while_redis_is_down(
         # Without Redis the handoff can't be read, so ordinary messages get the engine's answers.
         narcan = "where can i get narcan"
         assert await ask(bot, narcan) == [bot.expected(TextMessage(narcan))]
+
+
+async def test_black_holed_redis_crisis_reply_comes_without_asking_the_handoff_queue(
+    brain: Brain, private_redis: PrivateRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    async with bot_factory(brain) as start:
+        # A long retry window: once the session load has timed out, the store counts as down throughout.
+        bot = await start(
+            redis_url=private_redis.url,
+            clock=clock,
+            store_retry_seconds=600,
+            SUPPORTERS_CHAT_ID=str(GROUP),
+            SUPPORTER_IDS=str(SAM),
+        )
+        bot.tg.register_chat(GROUP, "supergroup", title="Peer supporters", is_forum=True)
+        desk = Desk(bot, clock)
+        await desk.claimed()
+        asked: list[str] = []
+        get = desk.desk.queue.get
+
+        async def counted_get(user: str) -> Handoff | None:
+            asked.append(user)
+            return await get(user)
+
+        monkeypatch.setattr(desk.desk.queue, "get", counted_get)
+        private_redis.black_hole()
+        try:
+            crisis = bot.expected(TextMessage(OVERDOSE_NOW))
+            for sent in (1, 2):  # the message that finds Redis down, and one inside the outage window
+                await bot.tg.send_text(ALICE, OVERDOSE_NOW)
+                await bot.tg.wait_for(
+                    lambda n=sent: bot.tg.sent_texts(ALICE).count(crisis) >= n,
+                    30,
+                    description=f"crisis reply {sent}",
+                )
+            # The session load timed out; the handoff queue (same Redis) was not asked to time out again.
+            assert asked == []
+        finally:
+            private_redis.thaw()

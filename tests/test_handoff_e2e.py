@@ -7,6 +7,7 @@ The desk's timers run only when a test calls `sweep`, with a clock the test move
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -268,6 +269,37 @@ async def test_crisis_during_handoff_gets_crisis_reply_at_once_and_flags_the_top
     await sent_containing(desk, "editMessageText", GROUP, "CRISIS")
 
 
+async def test_flooded_crisis_during_a_claimed_handoff_gets_the_crisis_reply_and_alerts_the_supporter(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk(PEERLINE_FLOOD_LIMIT="3")
+    topic = await desk.claimed()  # /human and "yes": two messages of the three
+    await desk.alice_says("are you there")
+    await desk.tg.wait_for(lambda: bool(desk.copies_to(GROUP, topic)), description="the message relayed")
+    await desk.alice_says("my friend took too much and isnt breathing")  # the fourth: flooded
+    await eventually(lambda: _has(desk.bot, ALICE, OVERDOSE_REPLY))
+    pinned = (await desk.tg.wait_for_calls("pinChatMessage"))[0]
+    assert pinned.params["chat_id"] == GROUP
+    await sent_containing(desk, "editMessageText", GROUP, "CRISIS")
+    assert len(desk.copies_to(GROUP, topic)) == 1, "a flooded message is not relayed"
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and record.crisis
+
+
+async def test_crisis_answering_a_pending_forget_during_a_claimed_handoff_alerts_the_supporter(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.alice_says("/forget")
+    await eventually(lambda: _has(desk.bot, ALICE, "Delete everything about you?"))
+    await desk.alice_says("my friend took too much and isnt breathing")
+    await eventually(lambda: _has(desk.bot, ALICE, OVERDOSE_REPLY))
+    await sent_containing(desk, "editMessageText", GROUP, "CRISIS")
+    (await desk.tg.wait_for_calls("pinChatMessage"))[0]
+    assert not desk.copies_to(GROUP, topic), "an answer to the bot's question is not relayed"
+
+
 async def test_crisis_while_waiting_jumps_the_queue(start_desk: Any) -> None:
     desk: Desk = await start_desk()
     await desk.tg.send_text(BOB, "/human")
@@ -410,6 +442,77 @@ async def test_a_deleted_or_closed_topic_is_recreated_with_the_card_and_the_mess
     await desk.tg.wait_for(lambda: bool(desk.copies_to(ALICE)), description="the reply relayed")
 
 
+# -- relays that fail ----------------------------------------------------------------------------
+
+NOT_REACHED = "can't connect you to a peer supporter"  # handoff_not_available
+KICKED = "Forbidden: bot was kicked from the supergroup chat"
+
+
+@pytest.mark.parametrize(
+    ("status", "description", "attempts"),
+    [
+        (403, KICKED, 1),  # the bot was removed from the supporters' group: not the person blocking it
+        (400, "Bad Request: message to copy not found", 1),  # the person deleted it at once
+        (400, "Bad Request: message can't be copied", 1),
+        (500, "Internal Server Error", 4),  # still failing after every retry
+    ],
+)
+async def test_a_message_that_cannot_reach_the_group_gets_a_calm_reply_and_the_persons_data_stays(
+    start_desk: Any, caplog: pytest.LogCaptureFixture, status: int, description: str, attempts: int
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    desk.tg.fail_next("copyMessage", status, description=description, count=attempts, chat_id=GROUP)
+    await desk.alice_says("are you still there")
+    await eventually(lambda: _has(desk.bot, ALICE, NOT_REACHED), timeout=10)
+    assert not desk.copies_to(GROUP, topic)
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and record.claimed
+    assert any(k.endswith(":session") for k in await desk.bot.keys_of(ALICE))
+    logged = [r.getMessage() for r in caplog.records]
+    failed = [m for m in logged if m.startswith("event=relay_failed")]
+    assert len(failed) == 1 and "direction=to_supporter" in failed[0]
+    assert not [m for m in logged if "user_blocked" in m]
+    assert not [m for m in logged if str(ALICE) in m or "still there" in m]
+    # Nothing was given up on: the next message reaches the supporter.
+    await desk.alice_says("hello?")
+    await desk.tg.wait_for(lambda: bool(desk.copies_to(GROUP, topic)), description="the next message relayed")
+
+
+async def test_crisis_whose_copy_to_the_group_fails_gets_the_crisis_reply_first_then_a_calm_notice(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    await desk.claimed()
+    before = len([c for c in desk.tg.calls_to("sendMessage", ALICE) if c.ok])
+    desk.tg.fail_next("copyMessage", 403, description=KICKED, chat_id=GROUP)
+    await desk.alice_says("my friend took too much and isnt breathing")
+    await eventually(lambda: _has(desk.bot, ALICE, NOT_REACHED))
+    texts = [str(c.params["text"]) for c in desk.tg.calls_to("sendMessage", ALICE) if c.ok][before:]
+    assert [OVERDOSE_REPLY in texts[0], NOT_REACHED in texts[-1]] == [True, True], texts
+    (await desk.tg.wait_for_calls("pinChatMessage"))[0]  # the supporter was still alerted
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and record.claimed and record.crisis
+
+
+async def test_a_supporter_message_that_cannot_be_delivered_is_flagged_in_the_topic(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    desk.tg.fail_next("copyMessage", 400, description="Bad Request: message to copy not found", chat_id=ALICE)
+    await desk.in_group(SAM, "I'm here for you", topic)
+    notice = await desk.group_reply("could not be delivered to the person")
+    assert notice.params["message_thread_id"] == topic
+    assert not desk.copies_to(ALICE)
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and record.claimed and record.last_supporter == 0
+    # The supporter sends it again, and it arrives.
+    await desk.in_group(SAM, "I'm here for you", topic)
+    await desk.tg.wait_for(lambda: bool(desk.copies_to(ALICE)), description="the second try delivered")
+
+
 # -- supporters' commands ------------------------------------------------------------------------
 
 
@@ -500,6 +603,62 @@ async def test_forget_after_a_block_leaves_nothing_about_the_person(start_desk: 
         return user not in repr(await desk.bot.stored())
 
     await eventually(nothing_left)
+
+
+async def alice_blocks_the_bot(desk: Desk) -> None:
+    """The my_chat_member update Telegram sends when a person blocks the bot ("kicked")."""
+    member = {"user": desk.tg.bot_user, "until_date": 0}
+    await desk.tg.add_update(
+        {
+            "my_chat_member": {
+                "chat": {"id": ALICE, "type": "private", "first_name": ALICE_NAME},
+                "from": {"id": ALICE, "is_bot": False, "first_name": ALICE_NAME},
+                "date": 1_700_000_000,
+                "old_chat_member": {**member, "status": "member"},
+                "new_chat_member": {**member, "status": "kicked"},
+            }
+        }
+    )
+
+
+async def test_blocking_the_bot_mid_handoff_closes_the_topic_and_leaves_nothing_about_the_person(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await alice_blocks_the_bot(desk)
+    note = await desk.group_reply("The person has blocked the bot")
+    assert note.params["message_thread_id"] == topic
+    close = (await desk.tg.wait_for_calls("closeForumTopic"))[0]
+    assert close.params["message_thread_id"] == topic
+    user = desk.bot.user_key(ALICE)
+
+    async def nothing_left() -> bool:
+        return user not in repr(await desk.bot.stored())
+
+    await eventually(nothing_left)
+    assert await desk.desk.queue.by_topic(topic) is None
+    assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{active}}") == 0
+
+
+async def test_a_reply_refused_because_the_person_blocked_the_bot_closes_their_waiting_handoff(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.ask_for_human()
+    desk.tg.block_user(ALICE)
+    await desk.alice_says("how do i use naloxone")  # waiting, so the bot answers: the reply gets 403
+    await desk.group_reply("The person has blocked the bot")
+    (await desk.tg.wait_for_calls("closeForumTopic"))[0]
+    user = desk.bot.user_key(ALICE)
+
+    async def nothing_left() -> bool:
+        return user not in repr(await desk.bot.stored())
+
+    await eventually(nothing_left)
+    assert await desk.desk.queue.by_topic(topic) is None
+    assert await desk.desk.queue.waiting() == []
+    assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{queue}}") == 0
 
 
 async def test_non_supporters_are_refused_politely_and_ignored_in_topics(start_desk: Any) -> None:

@@ -187,3 +187,75 @@ async def test_expired_records_are_cleaned_out_of_the_indexes(queue: HandoffQueu
     await queue.redis.delete(queue.record_key(USER))  # as if it expired
     assert await queue.active() == []
     assert await queue.waiting() == []
+
+
+async def test_release_after_the_conversation_closed_queues_nothing(queue: HandoffQueue) -> None:
+    await queue.open(record())
+    await queue.claim(record(), "s1", "Sam", NOW + 10)
+    stale = await queue.get(USER)
+    assert stale is not None and stale.claimed
+    await queue.close(USER, stale)  # e.g. the person sent /end while the supporter typed /release
+    assert await queue.release(stale, NOW + 20) is None
+    assert await queue.position(USER) is None
+    assert await queue.redis.zcard(f"{queue.prefix}:hq:{{queue}}") == 0
+    assert await queue.get(USER) is None
+
+
+async def test_crisis_flag_after_the_conversation_closed_queues_nothing(queue: HandoffQueue) -> None:
+    other = record(user="b" * 32, ticket="tb", since=NOW + 60)
+    await queue.open(record())
+    await queue.open(other)
+    stale = await queue.get(USER)
+    assert stale is not None
+    await queue.close(USER, stale)
+    assert await queue.mark_crisis(stale) is None
+    assert await queue.position(USER) is None
+    assert await queue.position(other.user) == 1
+    assert await queue.get(USER) is None
+
+
+@pytest.mark.parametrize("change", ["release", "mark_crisis"])
+async def test_a_close_between_the_write_and_the_requeue_leaves_no_queue_entry(
+    queue: HandoffQueue, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    await queue.open(record())
+    if change == "release":
+        await queue.claim(record(), "s1", "Sam", NOW + 10)
+    current = await queue.get(USER)
+    assert current is not None
+    write = queue._write
+
+    async def write_then_close(target: Handoff, fields: dict[str, object]) -> tuple[Handoff, bool]:
+        result = await write(target, fields)
+        await queue.close(USER)  # a concurrent close lands just after the record was written
+        return result
+
+    monkeypatch.setattr(queue, "_write", write_then_close)
+    if change == "release":
+        await queue.release(current, NOW + 20)
+    else:
+        await queue.mark_crisis(current)
+    assert await queue.redis.zcard(f"{queue.prefix}:hq:{{queue}}") == 0
+
+
+async def test_a_stale_crisis_flag_does_not_move_a_new_conversation_ahead(
+    queue: HandoffQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = record(user="b" * 32, ticket="tb", since=NOW)
+    await queue.open(other)
+    await queue.open(record(since=NOW + 60))
+    old = await queue.get(USER)
+    assert old is not None
+    write = queue._write
+
+    async def write_then_reopen(target: Handoff, fields: dict[str, object]) -> tuple[Handoff, bool]:
+        result = await write(target, fields)
+        await queue.close(USER)  # ended and asked again: a new conversation, not a crisis
+        await queue.open(record(ticket="t2", since=NOW + 90))
+        return result
+
+    monkeypatch.setattr(queue, "_write", write_then_reopen)
+    await queue.mark_crisis(old)
+    assert [r.user for r in await queue.waiting()] == [other.user, USER]
+    current = await queue.get(USER)
+    assert current is not None and current.ticket == "t2" and not current.crisis

@@ -117,6 +117,11 @@ class HandoffQueue:
 
     async def update(self, record: Handoff, **fields: object) -> Handoff:
         """Write some fields of this handoff (only if it is still the same ticket) and refresh its TTL."""
+        changed, _ = await self._write(record, fields)
+        return changed
+
+    async def _write(self, record: Handoff, fields: dict[str, object]) -> tuple[Handoff, bool]:
+        """`update`, also saying whether the record was still there to write to."""
         changed = record.with_changes(**fields)
         flat: list[str] = [record.ticket]
         encoded = changed.to_hash()
@@ -124,9 +129,10 @@ class HandoffQueue:
             flat += [name, encoded.get(name, "")]
         key = self.record_key(record.user)
         with _store_errors():
-            if await self._update(keys=[key], args=flat):
+            written = bool(await self._update(keys=[key], args=flat))
+            if written:
                 await self.redis.expire(key, self.ttl)
-        return changed
+        return changed, written
 
     async def set_topic(self, record: Handoff, topic: int, card: int | None) -> Handoff:
         """Point the handoff at a (new) forum topic and its card."""
@@ -150,21 +156,54 @@ class HandoffQueue:
                 await self.redis.zrem(self._global("queue"), record.user)
         return result, _text(name)
 
-    async def release(self, record: Handoff, now: float) -> Handoff:
-        """Back to the queue for another supporter, keeping its place by original wait (crisis first)."""
-        changed = await self.update(
-            record, state="waiting", owner="", owner_name="", claimed_at=0.0, alerts=0, wait_notified=False
-        )
-        with _store_errors():
-            await self.redis.zadd(self._global("queue"), {record.user: self.rank(changed)})
+    async def release(self, record: Handoff, now: float) -> Handoff | None:
+        """Back to the queue for another supporter, keeping its place by original wait (crisis first).
+
+        None if the conversation has ended meanwhile: nothing is queued for it.
+        """
+        fields: dict[str, object] = {
+            "state": "waiting",
+            "owner": "",
+            "owner_name": "",
+            "claimed_at": 0.0,
+            "alerts": 0,
+            "wait_notified": False,
+        }
+        changed, written = await self._write(record, fields)
+        if not written:
+            return None
+        await self._requeue(changed, only_if_queued=False)
         return changed
 
-    async def mark_crisis(self, record: Handoff) -> Handoff:
-        changed = await self.update(record, crisis=True)
-        if not changed.claimed:
-            with _store_errors():
-                await self.redis.zadd(self._global("queue"), {record.user: self.rank(changed)})
+    async def mark_crisis(self, record: Handoff) -> Handoff | None:
+        """Flag the handoff as a crisis (a waiting one moves to the front); None if it has ended meanwhile."""
+        changed, written = await self._write(record, {"crisis": True})
+        if not written:
+            return None
+        # XX: only a conversation still in the queue moves; a claim or close meanwhile has taken it out.
+        await self._requeue(changed, only_if_queued=True)
         return changed
+
+    async def _requeue(self, record: Handoff, *, only_if_queued: bool) -> None:
+        """Rank the record in the queue; if it was closed meanwhile, leave no entry behind for it.
+
+        The record and the queue are in different slots, so this can't be one script: the record is
+        checked after the write instead, and a close that comes later removes the entry itself.
+        """
+        with _store_errors():
+            await self.redis.zadd(self._global("queue"), {record.user: self.rank(record)}, xx=only_if_queued)
+            ticket = await self.redis.hget(self.record_key(record.user), "ticket")
+        if ticket is None or _text(ticket) != record.ticket:
+            await self._sync_queue_entry(record.user)
+
+    async def _sync_queue_entry(self, user: str) -> None:
+        """Make the user's queue entry match their record now: ranked if waiting, else none."""
+        current = await self.get(user)
+        with _store_errors():
+            if current is None or current.claimed:
+                await self.redis.zrem(self._global("queue"), user)
+            else:
+                await self.redis.zadd(self._global("queue"), {user: self.rank(current)})
 
     async def close(self, user: str, record: Handoff | None = None) -> None:
         """Remove the handoff, its queue entry and lookups; the person's chat id goes with the record."""

@@ -38,7 +38,7 @@ from bot.privacy import UserKeys
 from bot.referrals.card import referral_card
 from bot.referrals.model import SERVICE_KINDS
 from bot.session import Session
-from bot.telegram.handoff import HandoffRequest
+from bot.telegram.handoff import HandoffRequest, RelayFailed
 from bot.telegram.render import NO_PREVIEW, send_reply
 from bot.usage.recorder import UsageRecorder
 
@@ -53,6 +53,12 @@ DELAY_NOTICE_SECONDS = 10.0  # a relay slower than this means Telegram's group l
 MAX_ALIAS_CHARS = 32
 _ALIAS_RE = re.compile(r"[\w .'-]{1,32}")
 NOT_A_SUPPORTER = "Only peer supporters on the rota can claim or close conversations."
+BLOCKED_NOTE = "The person has blocked the bot; the conversation is closed."
+FORGOTTEN_NOTE = "The person deleted their data with /forget. This conversation is closed."
+NOT_DELIVERED = (
+    "⚠️ Your last message could not be delivered to the person (Telegram refused it or did not answer). "
+    "Please send it again."
+)
 
 
 @dataclass(frozen=True)
@@ -149,14 +155,27 @@ class SupportersDesk:
         return record if record and record.claimed else None
 
     async def relay_from_person(self, bot: Bot, record: Handoff, chat_id: int, message_id: int) -> None:
-        """Copy what the person sent (any kind of message) into the conversation's topic."""
+        """Copy what the person sent (any kind of message) into the conversation's topic.
+
+        Raises `RelayFailed` if it did not get there (the group refused it, the message is gone or can't be
+        copied, Telegram failed after retries): those are the group's side, so the person's data stays.
+        """
         record = await self.queue.update(record, last_person=self.clock(), idle_reminded=False)
 
         async def copy(topic: int) -> object:
             return await bot.copy_message(self.settings.chat_id, chat_id, message_id, message_thread_id=topic)
 
         started = time.monotonic()
-        await self._in_topic(bot, record, copy)
+        try:
+            copied = await self._in_topic(bot, record, copy)
+        except TelegramError as exc:
+            # Forbidden here means the bot is out of the supporters' group: someone must act on that.
+            level = logging.ERROR if isinstance(exc, Forbidden) else logging.WARNING
+            self._relay_failed(record, "to_supporter", type(exc).__name__, level)
+            raise RelayFailed(type(exc).__name__) from exc
+        if copied is None:
+            self._relay_failed(record, "to_supporter", "no_topic", logging.ERROR)
+            raise RelayFailed("no topic could be opened for the conversation")
         await self._note_delay(bot, record, time.monotonic() - started)
 
     async def note_crisis(self, bot: Bot, user: str) -> None:
@@ -164,7 +183,10 @@ class SupportersDesk:
         record = await self.queue.get(user)
         if record is None or record.crisis:
             return
-        record = await self.queue.mark_crisis(record)
+        flagged = await self.queue.mark_crisis(record)
+        if flagged is None:
+            return  # ended meanwhile: there is no conversation left to flag
+        record = flagged
         log_event(log, "handoff_crisis", alias=self.keys.alias(user))
         await self._refresh_card(bot, record)
         await self._announce_crisis(bot, record)
@@ -183,13 +205,12 @@ class SupportersDesk:
             await self._close(bot, record, "The person left the queue.")
         await self._tell(bot, chat_id, "handoff_left_queue", session)
 
-    async def forget(self, bot: Bot, user: str) -> None:
-        """/forget: end any handoff and remove its queue entry and mappings (the record goes with them)."""
+    async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
+        """/forget, or the person blocked the bot: end any handoff and remove its queue entry and mappings
+        (the record goes with them)."""
         record = await self.queue.get(user)
         if record is not None:
-            await self._close(
-                bot, record, "The person deleted their data with /forget. This conversation is closed."
-            )
+            await self._close(bot, record, BLOCKED_NOTE if blocked else FORGOTTEN_NOTE)
         # A block goes too (with its alias lookup): /forget leaves nothing about the person.
         await self.queue.unblock(conversation_alias(self._alias_secret, user))
 
@@ -258,7 +279,11 @@ class SupportersDesk:
         try:
             await bot.copy_message(chat_id, self.settings.chat_id, message.message_id)
         except Forbidden:
-            await self._close(bot, record, "The person has blocked the bot; the conversation is closed.")
+            await self._close(bot, record, BLOCKED_NOTE)
+            return
+        except TelegramError as exc:
+            self._relay_failed(record, "to_person", type(exc).__name__, logging.WARNING)
+            await self._post(bot, topic, NOT_DELIVERED)
             return
         await self.queue.update(
             record, last_supporter=self.clock(), silence_alerted=False, idle_reminded=False
@@ -309,7 +334,10 @@ class SupportersDesk:
         if name == "release":
             if not record.claimed:
                 return "This conversation is already waiting in the queue."
-            record = await self.queue.release(record, now)
+            released = await self.queue.release(record, now)
+            if released is None:
+                return "This conversation has already ended."
+            record = released
             await self._refresh_card(bot, record)
             await self._tell_person(bot, record, "handoff_released")
             return "Released: the conversation is back in the queue."
@@ -353,7 +381,7 @@ class SupportersDesk:
         try:
             await send_reply(bot, chat_id, Reply(text))
         except Forbidden:
-            await self._close(bot, record, "The person has blocked the bot; the conversation is closed.")
+            await self._close(bot, record, BLOCKED_NOTE)
             return None
         return "📍 Sent to the person:\n\n" + text
 
@@ -509,6 +537,11 @@ class SupportersDesk:
         if alert is not None:
             with contextlib.suppress(TelegramError):
                 await bot.pin_chat_message(self.settings.chat_id, alert.message_id)
+
+    def _relay_failed(self, record: Handoff, direction: str, error: str, level: int) -> None:
+        log_event(
+            log, "relay_failed", level, alias=self.keys.alias(record.user), direction=direction, error=error
+        )
 
     async def _note_delay(self, bot: Bot, record: Handoff, seconds: float) -> None:
         delayed = seconds >= self.settings.delay_notice

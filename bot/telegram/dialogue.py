@@ -37,7 +37,13 @@ from bot.nlu.language import language_from_code
 from bot.privacy import UserKeys
 from bot.session import Session
 from bot.state import SessionStore
-from bot.telegram.handoff import HandoffRequest, HandoffService, SupportersNotConnected
+from bot.telegram.handoff import (
+    RELAY_FAILED_RESPONSE,
+    HandoffRequest,
+    HandoffService,
+    RelayFailed,
+    SupportersNotConnected,
+)
 from bot.telegram.render import in_send_order, send_reply
 from bot.telegram.store_guard import RETRY_SECONDS, StoreGuard
 from bot.usage.recorder import UsageRecorder
@@ -133,7 +139,10 @@ class Dialogue:
         typing = self._typing_later(bot, person.chat_id)
         try:
             stored, count, store_ok = await self.guard.load_and_count(user, FLOOD_WINDOW_SECONDS)
-            claimed = await self._claimed(user) if kind in RELAYED_KINDS and message_id is not None else None
+            # The handoff queue is in the same Redis: while the store is down, waiting on it again would only
+            # add a second timeout (so the person is answered by the engine, and nothing is flagged).
+            relayable = store_ok and kind in RELAYED_KINDS and message_id is not None
+            claimed = await self._claimed(user) if relayable else None
             trace.store = "ok" if store_ok else "down"
             session = stored or self.new_session(person)
             outcome = self.engine.handle(event, session)
@@ -144,10 +153,13 @@ class Dialogue:
             trace.fallback = fell_back(session, outcome)
             # An answer to the bot's own question (e.g. "yes" to /forget) is for the bot, not the supporter.
             for_the_bot = session.pending is not None and session.pending.kind == "forget"
+            via_relay = False  # the message is the supporter's, whether or not the copy gets through
             if claimed is not None and message_id is not None and not trace.flooded and not for_the_bot:
+                via_relay = True
                 trace.reply = "relayed"
                 typing.cancel()
-                await self._relay(bot, person, claimed, outcome, message_id)
+                if not await self._relay(bot, person, claimed, outcome, message_id, session):
+                    trace.reply = "relay_failed"
             elif trace.crisis or not (trace.flooded or unread):
                 trace.reply = "engine"
                 await self._perform(bot, person, user, trace, outcome, typing, save=store_ok)
@@ -161,12 +173,14 @@ class Dialogue:
                 trace.reply = unread
                 typing.cancel()
                 await self._send(bot, person.chat_id, Reply(self.engine.system_text(unread, session)))
-            if trace.crisis and claimed is None:
+            if trace.crisis and not via_relay and store_ok:
+                # The relay flags a crisis itself; otherwise (not claimed, flooded, an answer to /forget)
+                # the person's supporter or the queue still hears of it here.
                 await self._note_crisis(bot, user)
             await self._count(trace, event)
         except Forbidden:
             trace.reply = "blocked"
-            await self._forget_blocked(user, trace.alias)
+            await self._forget_blocked(bot, user, trace.alias)
         finally:
             typing.cancel()
             latency = time.perf_counter() - started
@@ -217,10 +231,10 @@ class Dialogue:
                 extra = {"bot": f"@{bot.username}"}
                 await self._send(bot, chat_id, Reply(self.engine.system_text("private_only", session, extra)))
 
-    async def blocked(self, person: Person) -> None:
-        """The person blocked the bot: delete what is stored about them."""
+    async def blocked(self, bot: Bot, person: Person) -> None:
+        """The person blocked the bot: end any handoff and delete what is stored about them."""
         user = self.keys.key(person.user_id)
-        await self._forget_blocked(user, self.keys.alias(user))
+        await self._forget_blocked(bot, user, self.keys.alias(user))
 
     def new_session(self, person: Person) -> Session:
         """A first session: the default region, and the person's language if the content has it."""
@@ -299,9 +313,12 @@ class Dialogue:
             return None
 
     async def _relay(
-        self, bot: Bot, person: Person, record: Handoff, outcome: Outcome, message_id: int
-    ) -> None:
-        """Crisis replies first (the person is never left waiting on a human), then the message itself."""
+        self, bot: Bot, person: Person, record: Handoff, outcome: Outcome, message_id: int, session: Session
+    ) -> bool:
+        """Crisis replies first (the person is never left waiting on a human), then the message itself.
+
+        False if the message did not reach the supporter; the person is then told so, calmly.
+        """
         crisis = [r for r in outcome.replies if r.crisis]
         for reply in crisis:
             await self._send(bot, person.chat_id, reply)
@@ -309,8 +326,13 @@ class Dialogue:
             await self._note_crisis(bot, record.user)
         try:
             await self.handoff.relay_from_person(bot, record, person.chat_id, message_id)
+            return True
         except StoreUnavailable:
             log_event(log, "relay_failed", logging.WARNING, reason="store_unavailable")
+        except RelayFailed:
+            pass  # the group's side failed (and was logged there): the person did not block anyone
+        await self._send(bot, person.chat_id, Reply(self.engine.system_text(RELAY_FAILED_RESPONSE, session)))
+        return False
 
     async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
         """Send one reply; if Telegram refuses it (400) or it still fails after retries, drop only it.
@@ -329,7 +351,10 @@ class Dialogue:
         with contextlib.suppress(StoreUnavailable):
             await self.handoff.note_crisis(bot, user)
 
-    async def _forget_blocked(self, user: str, alias: str) -> None:
+    async def _forget_blocked(self, bot: Bot, user: str, alias: str) -> None:
+        # As /forget does: the handoff is closed first (topic, queue entry, lookups), then the keys go.
+        with contextlib.suppress(StoreUnavailable):
+            await self.handoff.forget(bot, user, blocked=True)
         deleted = await self.guard.forget(user)
         log_event(log, "user_blocked", alias=alias, state="deleted" if deleted else "kept_until_ttl")
 

@@ -152,7 +152,7 @@ class Handlers:
         if change is None or person is None or change.chat.type != change.chat.PRIVATE:
             return
         if change.new_chat_member.status == ChatMember.BANNED:  # "kicked": the person blocked the bot
-            await self.dialogue.blocked(person)
+            await self.dialogue.blocked(context.bot, person)
 
 
 def register_handlers(app: AnyApplication, dialogue: Dialogue, supporters_chat_id: int | None = None) -> None:

@@ -13,6 +13,7 @@ from typing import Protocol
 from telegram import Bot
 
 from bot.engine import Engine
+from bot.errors import PeerlineError
 from bot.events import Reply
 from bot.handoff.record import Handoff
 from bot.logs import log_event
@@ -23,6 +24,12 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE_RESPONSE = "handoff_unavailable"
 """The system response sent when no supporters are connected (required content)."""
+RELAY_FAILED_RESPONSE = "handoff_not_available"
+"""What the person hears when a message could not reach their supporter (there is no response of its own)."""
+
+
+class RelayFailed(PeerlineError):
+    """A person's message could not be copied to their supporter: the group's side failed, not theirs."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,11 @@ class HandoffService(Protocol):
         ...
 
     async def relay_from_person(self, bot: Bot, record: Handoff, chat_id: int, message_id: int) -> None:
-        """Copy one of the person's messages to their supporter."""
+        """Copy one of the person's messages to their supporter.
+
+        Raises `RelayFailed` if it could not get there. A Telegram error on the group's side is never raised
+        as such: a `Forbidden` from the group (the bot was removed) does not mean the person blocked the bot.
+        """
         ...
 
     async def note_crisis(self, bot: Bot, user: str) -> None:
@@ -62,8 +73,8 @@ class HandoffService(Protocol):
         """The person stopped waiting."""
         ...
 
-    async def forget(self, bot: Bot, user: str) -> None:
-        """The person asked to be forgotten: end and remove any handoff."""
+    async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
+        """The person asked to be forgotten, or (`blocked`) blocked the bot: end and remove any handoff."""
         ...
 
 
@@ -92,7 +103,7 @@ class SupportersNotConnected:
     async def leave_queue(self, bot: Bot, user: str, chat_id: int, session: Session) -> None:
         await send_reply(bot, chat_id, Reply(self.engine.system_text("handoff_left_queue", session)))
 
-    async def forget(self, bot: Bot, user: str) -> None:
+    async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
         """Nothing is kept."""
 
     def text(self, session: Session) -> str:
