@@ -444,7 +444,7 @@ async def test_a_deleted_or_closed_topic_is_recreated_with_the_card_and_the_mess
 
 # -- relays that fail ----------------------------------------------------------------------------
 
-NOT_REACHED = "can't connect you to a peer supporter"  # handoff_not_available
+NOT_REACHED = "didn't reach your peer supporter"  # handoff_relay_failed
 KICKED = "Forbidden: bot was kicked from the supergroup chat"
 
 

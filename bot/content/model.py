@@ -67,6 +67,7 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "crisis_followup",
     # The handoff to peer supporters (responses/<locale>/handoff.yml).
     "handoff_declined",
+    "handoff_relay_failed",
     "handoff_queued",
     "handoff_already_waiting",
     "handoff_joined",

@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE_RESPONSE = "handoff_unavailable"
 """The system response sent when no supporters are connected (required content)."""
-RELAY_FAILED_RESPONSE = "handoff_not_available"
-"""What the person hears when a message could not reach their supporter (there is no response of its own)."""
+RELAY_FAILED_RESPONSE = "handoff_relay_failed"
+"""What the person hears when a message could not reach their supporter (required content)."""
 
 
 class RelayFailed(PeerlineError):
