@@ -27,11 +27,36 @@ def spelled_words(patterns: Iterable[str]) -> frozenset[str]:
     return frozenset(w for p in patterns for w in _WORDS.findall(_ESCAPES.sub(" ", p)))
 
 
+def without_captures(pattern: str) -> str:
+    """The same expression with plain groups made non-capturing: "(a|b)" -> "(?:a|b)".
+
+    Captures are never read here, and saving them at every position makes a long alternation of crisis
+    patterns several times slower. A pattern with back-references is returned unchanged.
+    """
+    if re.compile(pattern).groups == 0 or re.search(r"\\[1-9]|\(\?P=", pattern):
+        return pattern
+    out: list[str] = []
+    escaped = in_class = False
+    for n, ch in enumerate(pattern):
+        out.append(ch)
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]" or pattern[n - 1] == "["
+        elif ch == "[":
+            in_class = True
+        elif ch == "(" and not pattern.startswith("?", n + 1):
+            out.append("?:")
+    return "".join(out)
+
+
 def _compile(patterns: Iterable[str]) -> re.Pattern[str] | None:
     patterns = list(patterns)
     if not patterns:
         return None
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+    return re.compile("|".join(f"(?:{without_captures(p)})" for p in patterns))
 
 
 @dataclass(frozen=True)
