@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.brain import Brain
+from bot.nlu.crisis import without_captures
 
 # One message per intent, written for this test (not copied from the examples).
 PER_INTENT = {
@@ -190,3 +192,26 @@ def test_letters_alone_never_make_a_crisis(brain: Brain) -> None:
     result = brain.matcher("es").match("tienes novia?")
     assert not result.crisis and result.intent is None
     assert brain.matcher("es").match("no quiero estar viva").crisis
+
+
+@pytest.mark.parametrize(
+    ("pattern", "plain"),
+    [
+        ("(a|b) c", "(?:a|b) c"),
+        (r"\b(?<!if )(he|she)( is)?\b", r"\b(?<!if )(?:he|she)(?: is)?\b"),
+        (r"\(x\) [(]y", r"\(x\) [(]y"),
+        (r"(a)\1", r"(a)\1"),  # a back-reference needs its group
+    ],
+)
+def test_crisis_patterns_are_compiled_without_captures(pattern: str, plain: str) -> None:
+    assert without_captures(pattern) == plain
+
+
+def test_crisis_patterns_without_captures_match_exactly_what_they_did(brain: Brain) -> None:
+    texts = [p for m in brain.matchers.values() for i in m.intents for e in i.examples for p in m.prepare(e)]
+    for matcher in brain.matchers.values():
+        for intent in matcher.intents:
+            for pattern in (*intent.patterns, *intent.guards, *intent.urgent):
+                original, plain = re.compile(pattern), re.compile(without_captures(pattern))
+                assert plain.groups == 0 or original.groups == plain.groups, pattern
+                assert [bool(original.search(t)) for t in texts] == [bool(plain.search(t)) for t in texts]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from hypothesis import given, settings
@@ -20,6 +21,17 @@ def test_apostrophes_of_every_kind_vanish_inside_words() -> None:
 
 def test_repeated_letters_are_collapsed() -> None:
     assert basic_normalise("pleeeease helllp") == "please help"
+
+
+def test_elongated_words_keep_the_double_letter_of_a_known_word() -> None:
+    known = frozenset({"kill", "still", "myself"})
+    assert basic_normalise("i want to killll myselffff", known) == "i want to kill myself"
+    assert basic_normalise("hes stilllll not breathing", known) == "hes still not breathing"
+    assert basic_normalise("pleeeease helllp", known) == "please help"  # unknown doubles fall back to one
+
+
+def test_elongation_without_known_words_collapses_to_one_letter() -> None:
+    assert basic_normalise("killll") == "kil"
 
 
 def test_digits_are_not_collapsed() -> None:
@@ -49,6 +61,18 @@ def test_huge_input_is_capped() -> None:
     assert len(basic_normalise("a b " * 20_000)) <= MAX_CHARS
 
 
+def test_the_end_of_a_message_is_read_when_nfkc_lengthens_it() -> None:
+    text = "ok\u2026 " * 700 + "he is not breathing please help"  # "…" becomes "..." under NFKC
+    assert len(text) < MAX_CHARS
+    assert basic_normalise(text).endswith("ok he is not breathing please help")
+
+
+def test_the_end_of_a_full_telegram_message_is_read_whatever_nfkc_makes_of_the_rest() -> None:
+    tail = " he is not breathing"
+    text = "\ufdfa" * (MAX_CHARS - len(tail)) + tail  # one character that NFKC turns into 18
+    assert basic_normalise(text).endswith(tail.strip())
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=5000))
 def test_any_text_normalises_to_clean_lowercase_words(text: str) -> None:
@@ -57,3 +81,11 @@ def test_any_text_normalises_to_clean_lowercase_words(text: str) -> None:
     assert "  " not in out
     assert all(ch == " " or unicodedata.category(ch)[0] in "LNM" for ch in out)
     assert basic_normalise(out) == out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300), st.frozensets(st.text(alphabet="abkilmo", min_size=1, max_size=6), max_size=20))
+def test_known_words_never_leave_a_letter_three_times_in_a_row(text: str, known: frozenset[str]) -> None:
+    out = basic_normalise(text, known)
+    assert not re.search(r"([^\W\d_])\1\1", out)
+    assert basic_normalise(out, known) == out

@@ -18,11 +18,45 @@ class CrisisSignal:
     score: float
 
 
+_ESCAPES = re.compile(r"\\[a-zA-Z]")  # \b, \d, \w ... are not letters of a word
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+
+
+def spelled_words(patterns: Iterable[str]) -> frozenset[str]:
+    """The plain words regular expressions spell out ("\\bkill myself" -> kill, myself)."""
+    return frozenset(w for p in patterns for w in _WORDS.findall(_ESCAPES.sub(" ", p)))
+
+
+def without_captures(pattern: str) -> str:
+    """The same expression with plain groups made non-capturing: "(a|b)" -> "(?:a|b)".
+
+    Captures are never read here, and saving them at every position makes a long alternation of crisis
+    patterns several times slower. A pattern with back-references is returned unchanged.
+    """
+    if re.compile(pattern).groups == 0 or re.search(r"\\[1-9]|\(\?P=", pattern):
+        return pattern
+    out: list[str] = []
+    escaped = in_class = False
+    for n, ch in enumerate(pattern):
+        out.append(ch)
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]" or pattern[n - 1] == "["
+        elif ch == "[":
+            in_class = True
+        elif ch == "(" and not pattern.startswith("?", n + 1):
+            out.append("?:")
+    return "".join(out)
+
+
 def _compile(patterns: Iterable[str]) -> re.Pattern[str] | None:
     patterns = list(patterns)
     if not patterns:
         return None
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+    return re.compile("|".join(f"(?:{without_captures(p)})" for p in patterns))
 
 
 @dataclass(frozen=True)
@@ -43,13 +77,14 @@ class CrisisDetector:
     """Decides whether a message is about a crisis happening now; it runs before anything else."""
 
     def __init__(self, intents: Iterable[Intent], example_threshold: float) -> None:
+        intents = [i for i in intents if i.crisis]
         self._rules = [
-            _CrisisRule(i.id, _compile(i.patterns), _compile(i.guards), _compile(i.urgent))
-            for i in intents
-            if i.crisis
+            _CrisisRule(i.id, _compile(i.patterns), _compile(i.guards), _compile(i.urgent)) for i in intents
         ]
         self._threshold = example_threshold
         self.intent_ids: frozenset[str] = frozenset(rule.intent for rule in self._rules)
+        # Words the patterns spell, so an elongated "killll" is read back as "kill" (see collapse_elongation).
+        self.words = spelled_words(p for i in intents for p in (*i.patterns, *i.urgent))
 
     def by_pattern(self, texts: tuple[str, ...]) -> CrisisSignal | None:
         """Layer one: explicit phrases, checked on the text before and after synonyms."""

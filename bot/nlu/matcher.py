@@ -161,6 +161,7 @@ class Matcher:
         vocabulary.update(self.stopwords)
         self.speller = Speller(vocabulary)
         self.crisis = CrisisDetector(self.intents, self.settings.crisis_example)
+        self._known_words = frozenset(vocabulary) | self.crisis.words
         crisis_rows = [n for n, o in enumerate(owners) if self.intents[o].crisis]
         self._crisis_examples = [self._sorted_examples[n] for n in crisis_rows]
         self._crisis_owners = np.asarray([owners[n] for n in crisis_rows], dtype=np.intp)
@@ -205,7 +206,7 @@ class Matcher:
 
     def prepare(self, text: str) -> tuple[str, str]:
         """The text before and after synonyms and spelling correction."""
-        basic = basic_normalise(text)
+        basic = basic_normalise(text, self._known_words)
         return basic, self.speller.correct(self.normalise.apply_synonyms(basic))
 
     def _per_intent(self, row: np.ndarray) -> np.ndarray:

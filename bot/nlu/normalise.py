@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from functools import lru_cache
 
-# Longest text we look at; a Telegram message is at most 4096 characters.
+# Longest message we read, counted before NFKC can lengthen it: a Telegram message is at most 4096
+# characters, so all of it is seen (NFKC makes at most ~19 characters of one, so the output stays bounded).
 MAX_CHARS = 4096
 _APOSTROPHES = "'\u2019\u2018\u02bc`\u00b4"
-_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # a letter three or more times in a row
 _SPACES = re.compile(r"\s+")
 
 
@@ -36,12 +37,31 @@ def strip_latin_accents(text: str) -> str:
     return unicodedata.normalize("NFC", _LATIN_ACCENTS.sub("", decomposed))
 
 
-def basic_normalise(text: str) -> str:
-    """NFKC, case folding, no Latin accents, punctuation/emoji/controls to spaces, "pleeease" -> "please"."""
-    text = strip_latin_accents(unicodedata.normalize("NFKC", text[: MAX_CHARS * 2]).casefold())
-    text = "".join(_char_class(ch) for ch in text[:MAX_CHARS])
-    text = _REPEATS.sub(r"\1", text)
-    return _SPACES.sub(" ", text).strip()
+def collapse_elongation(text: str, known: Container[str] = frozenset()) -> str:
+    """Shorten letters typed three or more times: "pleeease" -> "please", and "killll" -> "kill" if known.
+
+    A run becomes one letter, unless the word with every run at two letters is in `known` (the words the
+    content uses): then "stilll", "offf" and "sleeeep" keep the double letter they are spelt with.
+    """
+    if not _REPEATS.search(text):
+        return text
+    return " ".join(_shorten(word, known) if _REPEATS.search(word) else word for word in text.split(" "))
+
+
+def _shorten(word: str, known: Container[str]) -> str:
+    double = _REPEATS.sub(r"\1\1", word)
+    return double if double in known else _REPEATS.sub(r"\1", word)
+
+
+def basic_normalise(text: str, known: Container[str] = frozenset()) -> str:
+    """NFKC, case folding, no Latin accents, punctuation/emoji/controls to spaces, "pleeease" -> "please".
+
+    `known` words guide elongated spellings back to a double letter (see `collapse_elongation`).
+    """
+    # Cut before NFKC, never after: "…" becomes "...", and the end of a long message must still be read.
+    text = strip_latin_accents(unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold())
+    text = _SPACES.sub(" ", "".join(_char_class(ch) for ch in text)).strip()
+    return collapse_elongation(text, known)
 
 
 class Normaliser:
