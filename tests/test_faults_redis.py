@@ -19,7 +19,7 @@ from bot.events import Command, TextMessage
 from bot.handoff.record import Handoff
 from tests.fake_telegram import free_port
 from tests.redis_support import PrivateRedis
-from tests.telegram_harness import ALICE, GROUP, RunningBot, bot_factory, eventually
+from tests.telegram_harness import ALICE, GROUP, RunningBot, StartBot, bot_factory, eventually
 from tests.test_handoff_e2e import SAM, Clock, Desk
 
 OVERDOSE_NOW = "my friend is not breathing and wont wake up"
@@ -90,21 +90,29 @@ async def test_redis_stopped_and_restarted_mid_conversation_bot_answers_througho
         assert len(events(caplog, "store_recovered")) == 1
 
 
+async def claimed_handoff(
+    start: StartBot, private_redis: PrivateRedis, store_retry_seconds: float
+) -> tuple[RunningBot, Desk]:
+    """A bot on the private Redis with a supporters' group, where Sam has claimed Alice's conversation."""
+    clock = Clock()
+    bot = await start(
+        redis_url=private_redis.url,
+        clock=clock,
+        store_retry_seconds=store_retry_seconds,
+        SUPPORTERS_CHAT_ID=str(GROUP),
+        SUPPORTER_IDS=str(SAM),
+    )
+    bot.tg.register_chat(GROUP, "supergroup", title="Peer supporters", is_forum=True)
+    desk = Desk(bot, clock)
+    await desk.claimed()
+    return bot, desk
+
+
 async def test_person_in_a_handoff_gets_crisis_replies_while_redis_is_down(
     brain: Brain, private_redis: PrivateRedis
 ) -> None:
-    clock = Clock()
     async with bot_factory(brain) as start:
-        bot = await start(
-            redis_url=private_redis.url,
-            clock=clock,
-            store_retry_seconds=0,
-            SUPPORTERS_CHAT_ID=str(GROUP),
-            SUPPORTER_IDS=str(SAM),
-        )
-        bot.tg.register_chat(GROUP, "supergroup", title="Peer supporters", is_forum=True)
-        desk = Desk(bot, clock)
-        await desk.claimed()
+        bot, desk = await claimed_handoff(start, private_redis, store_retry_seconds=0)
         # While claimed, a message goes to the supporter, not the engine.
         copies = len(desk.copies_to(GROUP))
         await desk.alice_says("are you still there")
@@ -120,19 +128,9 @@ async def test_person_in_a_handoff_gets_crisis_replies_while_redis_is_down(
 async def test_black_holed_redis_crisis_reply_comes_without_asking_the_handoff_queue(
     brain: Brain, private_redis: PrivateRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
     async with bot_factory(brain) as start:
         # A long retry window: once the session load has timed out, the store counts as down throughout.
-        bot = await start(
-            redis_url=private_redis.url,
-            clock=clock,
-            store_retry_seconds=600,
-            SUPPORTERS_CHAT_ID=str(GROUP),
-            SUPPORTER_IDS=str(SAM),
-        )
-        bot.tg.register_chat(GROUP, "supergroup", title="Peer supporters", is_forum=True)
-        desk = Desk(bot, clock)
-        await desk.claimed()
+        bot, desk = await claimed_handoff(start, private_redis, store_retry_seconds=600)
         asked: list[str] = []
         get = desk.desk.queue.get
 

@@ -569,6 +569,21 @@ async def test_block_stops_a_person_reaching_supporters_but_the_bot_and_crisis_r
     await desk.ask_for_human()
 
 
+async def nothing_left_about_alice(desk: Desk, topic: int | None = None) -> None:
+    """Wait until no Redis key mentions Alice's key; with `topic`, her conversation is gone everywhere."""
+    user = desk.bot.user_key(ALICE)
+
+    async def nothing_left() -> bool:
+        return user not in repr(await desk.bot.stored())
+
+    await eventually(nothing_left)
+    if topic is not None:
+        assert await desk.desk.queue.by_topic(topic) is None
+        assert await desk.desk.queue.waiting() == []
+        assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{active}}") == 0
+        assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{queue}}") == 0
+
+
 async def test_forget_mid_handoff_ends_it_and_removes_queue_entry_and_mappings(start_desk: Any) -> None:
     desk: Desk = await start_desk()
     topic = await desk.claimed()
@@ -578,15 +593,7 @@ async def test_forget_mid_handoff_ends_it_and_removes_queue_entry_and_mappings(s
     close = (await desk.tg.wait_for_calls("closeForumTopic"))[0]
     assert close.params["message_thread_id"] == topic
     await eventually(lambda: _has(desk.bot, ALICE, "deleted"))
-    user = desk.bot.user_key(ALICE)
-
-    async def nothing_left() -> bool:
-        return user not in repr(await desk.bot.stored())
-
-    await eventually(nothing_left)
-    assert await desk.desk.queue.by_topic(topic) is None
-    assert await desk.desk.queue.waiting() == []
-    assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{active}}") == 0
+    await nothing_left_about_alice(desk, topic)
 
 
 async def test_forget_after_a_block_leaves_nothing_about_the_person(start_desk: Any) -> None:
@@ -597,12 +604,7 @@ async def test_forget_after_a_block_leaves_nothing_about_the_person(start_desk: 
     await desk.alice_says("/forget")
     await desk.alice_says("yes")
     await eventually(lambda: _has(desk.bot, ALICE, "deleted"))
-    user = desk.bot.user_key(ALICE)
-
-    async def nothing_left() -> bool:
-        return user not in repr(await desk.bot.stored())
-
-    await eventually(nothing_left)
+    await nothing_left_about_alice(desk)
 
 
 async def alice_blocks_the_bot(desk: Desk) -> None:
@@ -631,14 +633,7 @@ async def test_blocking_the_bot_mid_handoff_closes_the_topic_and_leaves_nothing_
     assert note.params["message_thread_id"] == topic
     close = (await desk.tg.wait_for_calls("closeForumTopic"))[0]
     assert close.params["message_thread_id"] == topic
-    user = desk.bot.user_key(ALICE)
-
-    async def nothing_left() -> bool:
-        return user not in repr(await desk.bot.stored())
-
-    await eventually(nothing_left)
-    assert await desk.desk.queue.by_topic(topic) is None
-    assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{active}}") == 0
+    await nothing_left_about_alice(desk, topic)
 
 
 async def test_a_reply_refused_because_the_person_blocked_the_bot_closes_their_waiting_handoff(
@@ -650,15 +645,7 @@ async def test_a_reply_refused_because_the_person_blocked_the_bot_closes_their_w
     await desk.alice_says("how do i use naloxone")  # waiting, so the bot answers: the reply gets 403
     await desk.group_reply("The person has blocked the bot")
     (await desk.tg.wait_for_calls("closeForumTopic"))[0]
-    user = desk.bot.user_key(ALICE)
-
-    async def nothing_left() -> bool:
-        return user not in repr(await desk.bot.stored())
-
-    await eventually(nothing_left)
-    assert await desk.desk.queue.by_topic(topic) is None
-    assert await desk.desk.queue.waiting() == []
-    assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{queue}}") == 0
+    await nothing_left_about_alice(desk, topic)
 
 
 async def test_non_supporters_are_refused_politely_and_ignored_in_topics(start_desk: Any) -> None:
