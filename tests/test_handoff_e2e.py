@@ -269,6 +269,62 @@ async def test_crisis_during_handoff_gets_crisis_reply_at_once_and_flags_the_top
     await sent_containing(desk, "editMessageText", GROUP, "CRISIS")
 
 
+class HeldCopies:
+    """copyMessage into the supporters' group waits at the fake (as behind its rate limit) until released."""
+
+    def __init__(self, tg: Any) -> None:
+        self.gate = asyncio.Event()
+        self.arrived = 0
+        self._arrival = asyncio.Event()
+        copy = tg._m_copy_message
+
+        async def held(params: dict[str, Any]) -> Any:
+            if params.get("chat_id") == GROUP:
+                self.arrived += 1
+                self._arrival.set()
+                await self.gate.wait()
+            return await copy(params)
+
+        tg.register_method("copyMessage", held)
+
+    async def wait_for_arrivals(self, count: int, timeout: float = 5.0) -> None:
+        """Until `count` copies have reached the fake (the fake records a call only once it answers)."""
+        async with asyncio.timeout(timeout):
+            while self.arrived < count:
+                self._arrival.clear()
+                await self._arrival.wait()
+
+
+async def test_a_crisis_is_answered_while_an_earlier_message_still_waits_to_reach_the_supporter(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    held = HeldCopies(desk.tg)
+    await desk.alice_says("are you there")
+    await held.wait_for_arrivals(1)
+    await desk.alice_says("my friend took too much and isnt breathing")
+    await eventually(lambda: _has(desk.bot, ALICE, OVERDOSE_REPLY))
+    assert not desk.copies_to(GROUP, topic), "the first copy is still held at the group's side"
+    held.gate.set()
+    await desk.tg.wait_for(lambda: len(desk.copies_to(GROUP, topic)) == 2, description="both relayed")
+    first, second = desk.copies_to(GROUP, topic)
+    assert int(first.params["message_id"]) < int(second.params["message_id"]), "in the order sent"
+
+
+async def test_ending_waits_until_earlier_messages_have_reached_the_supporter(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    held = HeldCopies(desk.tg)
+    await desk.alice_says("thank you so much")
+    await held.wait_for_arrivals(1)
+    await desk.alice_says("/end")
+    held.gate.set()
+    close = (await desk.tg.wait_for_calls("closeForumTopic"))[0]
+    [copied] = desk.copies_to(GROUP, topic)
+    assert copied.at <= close.at, "the supporter saw the message before the conversation closed"
+
+
 async def test_flooded_crisis_during_a_claimed_handoff_gets_the_crisis_reply_and_alerts_the_supporter(
     start_desk: Any,
 ) -> None:

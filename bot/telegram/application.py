@@ -283,7 +283,11 @@ def build_application(
         builder = builder.base_url(settings.telegram_base_url)
     if settings.base_file_url:
         builder = builder.base_file_url(settings.base_file_url)
-    at_stop: list[Callable[[AnyApplication], Coroutine[Any, Any, None]]] = []
+
+    async def deliver_pending_relays(app: AnyApplication) -> None:
+        await dialogue.relays.drain()
+
+    at_stop: list[Callable[[AnyApplication], Coroutine[Any, Any, None]]] = [deliver_pending_relays]
     if desk is not None and sweep:
         watched = desk
 
@@ -302,8 +306,7 @@ def build_application(
             await counted.close()
 
         at_stop.append(write_pending_counts)
-    if at_stop:
-        builder = builder.post_stop(_chain(*at_stop))
+    builder = builder.post_stop(_chain(*at_stop))
     app: AnyApplication = builder.build()
     if desk is not None:
         app.bot_data[DESK_KEY] = desk

@@ -44,6 +44,7 @@ from bot.telegram.handoff import (
     RelayFailed,
     SupportersNotConnected,
 )
+from bot.telegram.lanes import Lanes
 from bot.telegram.render import in_send_order, send_reply
 from bot.telegram.store_guard import RETRY_SECONDS, StoreGuard
 from bot.usage.recorder import UsageRecorder
@@ -116,6 +117,7 @@ class Dialogue:
         self.stats = stats
         self.unmatched = unmatched  # only when the deployment opted in (PEERLINE_KEEP_UNMATCHED)
         self.metrics = metrics
+        self.relays = Lanes()  # each person's messages on their way to a supporter, in order
 
     async def handle(
         self,
@@ -158,8 +160,7 @@ class Dialogue:
                 via_relay = True
                 trace.reply = "relayed"
                 typing.cancel()
-                if not await self._relay(bot, person, claimed, outcome, message_id, session):
-                    trace.reply = "relay_failed"
+                await self._relay(bot, person, claimed, outcome, message_id, session, trace.alias)
             elif trace.crisis or not (trace.flooded or unread):
                 trace.reply = "engine"
                 await self._perform(bot, person, user, trace, outcome, typing, save=store_ok)
@@ -259,6 +260,7 @@ class Dialogue:
                 typing.cancel()
                 await self._send(bot, person.chat_id, action)
             elif isinstance(action, ForgetUser):
+                await self.relays.wait(user)
                 with contextlib.suppress(StoreUnavailable):
                     await self.handoff.forget(bot, user)
                 forgotten = await self.guard.forget(user)
@@ -292,6 +294,8 @@ class Dialogue:
         action: RequestHandoff | EndHandoff | LeaveQueue,
         session: Session,
     ) -> None:
+        if not isinstance(action, RequestHandoff):
+            await self.relays.wait(user)  # the supporter sees every message before the end
         try:
             if isinstance(action, RequestHandoff):
                 await self.handoff.request(bot, HandoffRequest(user, trace.alias, person.chat_id, session))
@@ -313,26 +317,46 @@ class Dialogue:
             return None
 
     async def _relay(
-        self, bot: Bot, person: Person, record: Handoff, outcome: Outcome, message_id: int, session: Session
-    ) -> bool:
+        self,
+        bot: Bot,
+        person: Person,
+        record: Handoff,
+        outcome: Outcome,
+        message_id: int,
+        session: Session,
+        alias: str,
+    ) -> None:
         """Crisis replies first (the person is never left waiting on a human), then the message itself.
 
-        False if the message did not reach the supporter; the person is then told so, calmly.
+        The copy runs in the person's relay lane (`bot/telegram/lanes.py`): it may wait on the supporters'
+        group's rate limit, and the person's next message must not wait behind it.
         """
         crisis = [r for r in outcome.replies if r.crisis]
         for reply in crisis:
             await self._send(bot, person.chat_id, reply)
         if crisis:
             await self._note_crisis(bot, record.user)
+
+        async def copy() -> None:
+            await self._copy_to_supporter(bot, person.chat_id, record, message_id, session, alias)
+
+        self.relays.submit(record.user, copy)
+
+    async def _copy_to_supporter(
+        self, bot: Bot, chat_id: int, record: Handoff, message_id: int, session: Session, alias: str
+    ) -> None:
+        """Copy one message to the supporter; if it does not get there, the person is told so, calmly."""
         try:
-            await self.handoff.relay_from_person(bot, record, person.chat_id, message_id)
-            return True
+            await self.handoff.relay_from_person(bot, record, chat_id, message_id)
+            return
         except StoreUnavailable:
             log_event(log, "relay_failed", logging.WARNING, reason="store_unavailable")
         except RelayFailed:
             pass  # the group's side failed (and was logged there): the person did not block anyone
-        await self._send(bot, person.chat_id, Reply(self.engine.system_text(RELAY_FAILED_RESPONSE, session)))
-        return False
+        try:
+            await self._send(bot, chat_id, Reply(self.engine.system_text(RELAY_FAILED_RESPONSE, session)))
+        except Forbidden:
+            await self._forget_blocked(bot, record.user, alias)
 
     async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
         """Send one reply; if Telegram refuses it (400) or it still fails after retries, drop only it.
