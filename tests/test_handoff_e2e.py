@@ -396,6 +396,31 @@ async def test_unclaimed_conversation_is_announced_again_and_the_person_may_leav
     assert await desk.desk.queue.get(desk.bot.user_key(ALICE)) is None
 
 
+async def test_one_conversation_failing_in_a_sweep_does_not_stop_the_others(start_desk: Any) -> None:
+    desk: Desk = await start_desk(PEERLINE_HANDOFF_WAIT_NOTICE="600")
+    await desk.ask_for_human()  # Alice first, so her failure would come before Bob's turn
+    await desk.tg.send_text(BOB, "/human")
+    await desk.tg.send_text(BOB, "yes")
+    await desk.tg.wait_for_calls("createForumTopic", 2)
+    desk.tg.fail_next("sendMessage", status=400, chat_id=ALICE)  # her "nobody has been free" notice
+    await desk.sweep(700)
+    await sent_containing(desk, "sendMessage", BOB, "nobody has been free")
+
+
+async def test_a_crisis_reaches_the_supporters_even_when_telling_the_person_their_place_fails(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    await desk.alice_says("i want to end my life")
+    await desk.alice_texts(1)
+    await desk.alice_says("/human")
+    await desk.alice_texts(2)
+    desk.tg.fail_next("sendMessage", status=400, chat_id=ALICE)  # "you are number 1 in the line"
+    await desk.alice_says("yes")
+    await desk.tg.wait_for_calls("createForumTopic", 1)
+    await desk.tg.wait_for_calls("pinChatMessage", 1)
+
+
 async def test_unclaimed_crisis_is_realerted_loudly_and_pinned(start_desk: Any) -> None:
     desk: Desk = await start_desk()
     await desk.alice_says("i want to end my life")

@@ -144,10 +144,12 @@ class SupportersDesk:
         if self.stats is not None:
             await self.stats.record_handoff_requested()
         position = await self.queue.position(user) or 1
-        await self._tell(bot, request.chat_id, "handoff_queued", session, position=position)
-        record = await self._open_topic(bot, record)
-        if record.crisis:
-            await self._announce_crisis(bot, record)
+        try:
+            await self._tell(bot, request.chat_id, "handoff_queued", session, position=position)
+        finally:  # the supporters hear of them (a crisis loudly) even if telling the person failed
+            record = await self._open_topic(bot, record)
+            if record.crisis:
+                await self._announce_crisis(bot, record)
 
     async def claimed_record(self, user: str) -> Handoff | None:
         """The person's handoff if a supporter has it (their messages then go to the supporter)."""
@@ -393,10 +395,19 @@ class SupportersDesk:
             return
         now = self.clock()
         for record in await self.queue.active():
-            if record.topic is None:
-                record = await self._open_topic(bot, record)
-            for duty in duties(record, now, self.settings.limits):
-                record = await self._perform(bot, record, duty, now)
+            try:
+                if record.topic is None:
+                    record = await self._open_topic(bot, record)
+                for duty in duties(record, now, self.settings.limits):
+                    record = await self._perform(bot, record, duty, now)
+            except TelegramError as exc:  # one conversation's failure must not stop everyone else's duties
+                log_event(
+                    log,
+                    "handoff_sweep_record_failed",
+                    logging.WARNING,
+                    alias=self.keys.alias(record.user),
+                    error=type(exc).__name__,
+                )
 
     def start_sweeping(self, bot: Bot) -> None:
         async def loop() -> None:
