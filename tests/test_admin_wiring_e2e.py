@@ -17,7 +17,7 @@ from bot.brain import Brain
 from bot.events import TextMessage
 from bot.session import Session
 from bot.state.reload_bus import ReloadBus
-from bot.telegram.application import BUS_KEY, DESK_KEY, ENGINE_KEY, RELOADER_KEY
+from bot.telegram.application import BUS_KEY, DESK_KEY, ENGINE_KEY, RELOADER_KEY, USAGE_KEY
 from bot.telegram.dialogue import fell_back
 from bot.usage import UsageStats
 from bot.usage.scrub import scrub
@@ -94,6 +94,30 @@ async def test_statistics_count_a_whole_conversation_through_telegram(start_bot:
     assert day.fallbacks == 1 and day.crisis == 1
     assert (day.handoffs_requested, day.handoffs_claimed, day.median_wait) == (1, 1, 95.0)
     assert (day.feedback_helpful, day.feedback_unhelpful) == (1, 0)
+
+
+async def test_only_the_answer_to_the_feedback_question_is_counted(start_bot: StartBot) -> None:
+    desk = await start_desk(start_bot)
+    await desk.alice_says(MATCHED)
+    [answer] = await desk.bot.replies(ALICE)
+    await desk.tg.press_button(ALICE, "fb:y", int(answer.result["message_id"]))  # forged: nothing was asked
+    await desk.claimed()
+    sent = len(desk.tg.calls_to("sendMessage", ALICE))
+    await desk.alice_says("/end")
+    await desk.alice_texts(sent + 1)
+    [ended] = [c for c in desk.tg.calls_to("sendMessage", ALICE) if "fb:n" in button_data(c)]
+    for _ in range(3):  # the answer, then the same button pressed again
+        await desk.tg.press_button(ALICE, "fb:n", int(ended.result["message_id"]))
+    await desk.tg.wait_for_calls("answerCallbackQuery", count=4)
+    usage = desk.bot.app.bot_data[USAGE_KEY]
+    assert isinstance(usage, UsageStats)
+
+    async def all_thanked() -> bool:
+        return sum("Thank" in t for t in desk.tg.sent_texts(ALICE)) >= 4
+
+    await eventually(all_thanked)
+    [day] = await usage.read(1)  # this process's pending counts included
+    assert (day.feedback_helpful, day.feedback_unhelpful) == (0, 1)
 
 
 async def test_counts_still_waiting_to_be_written_reach_redis_when_the_bot_stops(

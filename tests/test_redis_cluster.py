@@ -157,6 +157,7 @@ async def test_forget_on_a_cluster_deletes_every_key_of_the_person(cluster: OnCl
         await queue.open(record)
         await queue.set_topic(record, topic=hash(user) % 10_000, card=7)
     await queue.block(USER, "fox1")  # a supporter blocked them earlier
+    await queue.ask_feedback(USER)  # an earlier conversation asked whether it helped
     mine = await queue.get(USER)
     assert mine is not None
     before = await cluster.keys()

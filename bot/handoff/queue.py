@@ -29,6 +29,7 @@ from bot.state.client import REDIS_ERRORS, RedisClient
 from bot.state.redis import key_for
 
 SUPPORTER_NAME_TTL = 365 * 24 * 3600
+FEEDBACK_TTL = 24 * 3600  # an answer to the feedback question a day later is not counted
 CRISIS_RANK_OFFSET = 1e12  # crisis ranks sort before every ordinary wait (Unix times are ~1.8e9)
 
 ClaimResult = Literal["claimed", "taken", "gone"]
@@ -286,6 +287,16 @@ class HandoffQueue:
                 pipe.delete(self._lookup("alias", alias.lower()))
                 await pipe.execute()
         return True
+
+    async def ask_feedback(self, user: str) -> None:
+        """The person was asked whether the conversation helped: one answer, within a day, counts."""
+        with _store_errors():
+            await self.redis.set(key_for(self.prefix, user, "feedback"), "1", ex=FEEDBACK_TTL)
+
+    async def take_feedback(self, user: str) -> bool:
+        """True once per question asked (so forged or repeated presses are not counted)."""
+        with _store_errors():
+            return bool(await self.redis.getdel(key_for(self.prefix, user, "feedback")))
 
     async def is_blocked(self, user: str) -> bool:
         with _store_errors():

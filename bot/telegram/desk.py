@@ -151,6 +151,9 @@ class SupportersDesk:
             if record.crisis:
                 await self._announce_crisis(bot, record)
 
+    async def take_feedback(self, user: str) -> bool:
+        return await self.queue.take_feedback(user)
+
     async def claimed_record(self, user: str) -> Handoff | None:
         """The person's handoff if a supporter has it (their messages then go to the supporter)."""
         record = await self.queue.get(user)
@@ -466,6 +469,7 @@ class SupportersDesk:
             return
         person_session = session or self._session_of(record)
         text = self.engine.system_text(response, person_session)
+        await self.queue.ask_feedback(record.user)
         with contextlib.suppress(Forbidden):
             await send_reply(bot, chat_id, Reply(text, self.engine.feedback_buttons(person_session)))
 

@@ -276,9 +276,12 @@ class Dialogue:
             elif isinstance(action, RequestHandoff | EndHandoff | LeaveQueue):
                 await self._handoff_action(bot, person, user, trace, action, outcome.session or Session())
             elif isinstance(action, Feedback):
-                log_event(log, "handoff_feedback", helpful=action.helpful)
-                if self.stats is not None:
-                    await self.stats.record_feedback(action.helpful)
+                # Counted only as the answer to a question the desk asked: not forged or repeated presses.
+                with contextlib.suppress(StoreUnavailable):
+                    if await self.handoff.take_feedback(user):
+                        log_event(log, "handoff_feedback", helpful=action.helpful)
+                        if self.stats is not None:
+                            await self.stats.record_feedback(action.helpful)
         if outcome.session is None:
             if not forgotten:
                 await self.guard.forget(user)

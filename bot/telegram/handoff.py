@@ -77,6 +77,10 @@ class HandoffService(Protocol):
         """The person asked to be forgotten, or (`blocked`) blocked the bot: end and remove any handoff."""
         ...
 
+    async def take_feedback(self, user: str) -> bool:
+        """True if the person was asked for feedback and has not answered yet (the answer then counts)."""
+        ...
+
 
 class SupportersNotConnected:
     """The handoff for deployments without supporters: says so, and points to services staffed by people."""
@@ -105,6 +109,9 @@ class SupportersNotConnected:
 
     async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
         """Nothing is kept."""
+
+    async def take_feedback(self, user: str) -> bool:
+        return False  # nobody is ever asked
 
     def text(self, session: Session) -> str:
         """The content's `handoff_unavailable` response, filled for the person's region."""
