@@ -375,6 +375,37 @@ async def test_crisis_while_waiting_jumps_the_queue(start_desk: Any) -> None:
     assert bob in lines[2]
 
 
+async def test_a_supporter_waiting_on_a_slow_send_does_not_hold_up_another_in_their_topic(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    alice_topic = await desk.claimed(SAM, "Sam")
+    await desk.tg.send_text(BOB, "/human")
+    await desk.tg.send_text(BOB, "yes")
+    created = await desk.tg.wait_for_calls("createForumTopic", 2)
+    bob_topic = int(created[-1].result["message_thread_id"])
+    await desk.tg.wait_for(lambda: desk.card_call(bob_topic) is not None, description="Bob's card")
+    await desk.in_group(ROBIN, "/alias Robin")
+    await desk.group_reply("People will see you as <b>Robin</b>")
+    assert await desk.press(ROBIN, bob_topic) == "You have this conversation. Write in its topic to reply."
+
+    gate = asyncio.Event()
+    copy = desk.tg._m_copy_message
+
+    async def held(params: dict[str, Any]) -> Any:
+        if params.get("chat_id") == ALICE:
+            await gate.wait()  # Sam's message to Alice is stuck on its way
+        return await copy(params)
+
+    desk.tg.register_method("copyMessage", held)
+    await desk.in_group(SAM, "Hi Alice, I'm here.", alice_topic)
+    await desk.in_group(ROBIN, "Hi Bob, I'm here.", bob_topic)
+    await desk.tg.wait_for(lambda: bool(desk.copies_to(BOB)), description="Robin's message reaches Bob")
+    assert not desk.copies_to(ALICE)
+    gate.set()
+    await desk.tg.wait_for(lambda: bool(desk.copies_to(ALICE)), description="then Sam's reaches Alice")
+
+
 # -- queue and time -------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from bot.errors import StoreUnavailable
 from bot.events import Button, ForgetUser, Reply, RequestHandoff
 from bot.session import Session
 from bot.state import MemoryStore
-from bot.telegram.application import PerChatUpdateProcessor
+from bot.telegram.application import PerChatUpdateProcessor, order_key
 from bot.telegram.handlers import parse_command, valid_callback_data
 from bot.telegram.render import in_send_order, keyboard, keyboard_json
 from bot.telegram.store_guard import StoreGuard
@@ -55,6 +55,27 @@ def test_crisis_replies_are_sent_before_anything_else() -> None:
     crisis = Reply("call 911", crisis=True)
     actions = (Reply("first"), RequestHandoff(), crisis, ForgetUser(), Reply("last"))
     assert in_send_order(actions) == (crisis, Reply("first"), RequestHandoff(), ForgetUser(), Reply("last"))
+
+
+def test_a_chat_runs_in_order_and_so_does_each_topic_of_a_forum_group() -> None:
+    def message(chat: Chat, thread: int | None = None) -> Update:
+        sent = Message(
+            1,
+            date=datetime.now(tz=UTC),
+            chat=chat,
+            text="x",
+            message_thread_id=thread,
+            is_topic_message=thread is not None or None,
+        )
+        return Update(1, message=sent)
+
+    person = Chat(42, Chat.PRIVATE)
+    group = Chat(-100, Chat.SUPERGROUP, is_forum=True)
+    assert order_key(message(person)) == (42, None)
+    assert order_key(message(group, 7)) == (-100, 7)
+    assert order_key(message(group, 8)) == (-100, 8)
+    assert order_key(message(group)) == (-100, None), "the general thread is one more lane"
+    assert order_key(Update(2)) is None
 
 
 async def test_one_chat_runs_in_order_and_its_lock_is_dropped_afterwards() -> None:

@@ -62,8 +62,22 @@ class _ChatSlot:
     users: int = 0
 
 
+def order_key(update: object) -> tuple[int, int | None] | None:
+    """Updates with one key run one at a time, in order: a chat, or one topic of a forum group.
+
+    In the supporters' group every conversation has its own topic: a supporter waiting on a slow send in
+    one conversation must not hold up another supporter in theirs.
+    """
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return None
+    message = update.effective_message
+    in_topic = message is not None and bool(getattr(message, "is_topic_message", False))
+    topic = message.message_thread_id if message is not None and in_topic else None
+    return update.effective_chat.id, topic
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Processes updates concurrently, but each chat's updates one at a time, in arrival order.
+    """Processes updates concurrently, but each chat's (or forum topic's) updates one at a time, in order.
 
     At most `max_concurrent_updates` run at once, counted only once an update holds its chat's lock: one
     person's backlog waiting on their own lock never takes the places of other people's updates. A chat's
@@ -74,7 +88,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
         super().__init__(MAX_ADMITTED_UPDATES)
         self._running = asyncio.Semaphore(max_concurrent_updates)
-        self._chats: dict[int, _ChatSlot] = {}
+        self._chats: dict[tuple[int, int | None], _ChatSlot] = {}
 
     @property
     def chats_in_flight(self) -> int:
@@ -82,12 +96,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return len(self._chats)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
+        key = order_key(update)
+        if key is None:
             async with self._running:
                 await coroutine
             return
-        slot = self._chats.setdefault(chat.id, _ChatSlot())
+        slot = self._chats.setdefault(key, _ChatSlot())
         slot.users += 1
         try:
             async with slot.lock, self._running:
@@ -95,7 +109,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         finally:
             slot.users -= 1
             if slot.users == 0:
-                del self._chats[chat.id]
+                del self._chats[key]
 
     async def initialize(self) -> None:
         """Nothing to set up."""
