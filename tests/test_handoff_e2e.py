@@ -18,7 +18,7 @@ import pytest
 from bot.brain import Brain
 from bot.content.html import escape
 from bot.handoff.alias import conversation_alias
-from bot.telegram.application import DESK_KEY
+from bot.telegram.application import DESK_KEY, METRICS_KEY
 from bot.telegram.desk import SupportersDesk
 from tests.fake_telegram import Call
 from tests.telegram_harness import (
@@ -450,6 +450,8 @@ async def test_a_crisis_reaches_the_supporters_even_when_telling_the_person_thei
     await desk.alice_says("yes")
     await desk.tg.wait_for_calls("createForumTopic", 1)
     await desk.tg.wait_for_calls("pinChatMessage", 1)
+    metrics = await desk.bot.app.bot_data[METRICS_KEY].exposition()
+    assert b"peerline_errors_total{" not in metrics, "handled, not left to PTB's error handler"
 
 
 async def test_unclaimed_crisis_is_realerted_loudly_and_pinned(start_desk: Any) -> None:

@@ -312,6 +312,11 @@ class Dialogue:
             await self._send(
                 bot, person.chat_id, Reply(self.engine.system_text("handoff_not_available", session))
             )
+        except Forbidden:
+            raise  # the person blocked the bot: handled by `handle`
+        except TelegramError as exc:
+            # Telling them failed after retries; the queue and the supporters already have it (desk.request).
+            log_event(log, "handoff_reply_failed", logging.WARNING, error=type(exc).__name__)
 
     async def _claimed(self, user: str) -> Handoff | None:
         try:
