@@ -351,11 +351,11 @@ class _Turn:
             return None, None
         results = {self.locale.code: result}
         crisis: str | None = None
-        markers = marker_counts(text, self.brain.language_markers)
         for code in locales:
             if code != self.locale.code:
                 found = self.brain.matcher(code).match(text)
                 if found.crisis and found.intent:
+                    markers = marker_counts(text, self.brain.language_markers)  # rare: only for a crisis
                     if markers.get(code, 0) > markers.get(self.locale.code, 0):
                         return code, None
                     crisis = crisis or found.intent
