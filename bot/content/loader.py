@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -506,24 +506,15 @@ class _Reader:
             if not isinstance(raw, LineDict):
                 self.problem(file, line, f"region '{code}' must be a mapping of names to text")
                 continue
-            values: dict[str, str] = {}
             translations: dict[str, dict[str, str]] = {}
+            own: list[str] = []
             for key, value in raw.items():
-                name = "region_name" if key == "name" else key
                 if re.fullmatch(r"[a-z]{2}", key) and isinstance(value, LineDict):
-                    translations[key] = self.region_overrides(file, code, key, value)
-                    continue
-                if name not in REGION_PLACEHOLDERS:
-                    self.problem(
-                        file,
-                        raw.line_of(key),
-                        f"region '{code}': unknown key '{key}'",
-                        "known: name, " + ", ".join(REGION_PLACEHOLDERS[1:]),
-                    )
+                    where = f"region '{code}', locale '{key}'"
+                    translations[key] = self.region_values(file, value, value, where)
                 else:
-                    text = self.region_text(file, raw, key, f"region '{code}'")
-                    if text is not None:
-                        values[name] = text
+                    own.append(key)
+            values = self.region_values(file, raw, own, f"region '{code}'")
             for name in REGION_PLACEHOLDERS:
                 key = "name" if name == "region_name" else name
                 if name not in values and key not in raw:  # a present but invalid value is reported above
@@ -550,22 +541,26 @@ class _Reader:
             default = next(iter(regions), "")
         return regions, default
 
-    def region_overrides(self, file: str, code: str, locale: str, raw: LineDict) -> dict[str, str]:
-        """A region's values in one locale (`es: {name: Estados Unidos, ...}`); missing keys fall back."""
+    def region_values(self, file: str, raw: LineDict, keys: Iterable[str], where: str) -> dict[str, str]:
+        """The region values under `keys` by placeholder name; unknown keys and bad values are reported.
+
+        Used for a region's own values and for its values in one locale (`es: {name: Estados Unidos}`),
+        where missing keys fall back to the region's own.
+        """
         values: dict[str, str] = {}
-        for key in raw:
+        for key in keys:
             name = "region_name" if key == "name" else key
             if name not in REGION_PLACEHOLDERS:
                 self.problem(
                     file,
                     raw.line_of(key),
-                    f"region '{code}', locale '{locale}': unknown key '{key}'",
+                    f"{where}: unknown key '{key}'",
                     "known: name, " + ", ".join(REGION_PLACEHOLDERS[1:]),
                 )
-            else:
-                text = self.region_text(file, raw, key, f"region '{code}', locale '{locale}'")
-                if text is not None:
-                    values[name] = text
+                continue
+            text = self.region_text(file, raw, key, where)
+            if text is not None:
+                values[name] = text
         return values
 
     def region_text(self, file: str, raw: LineDict, key: str, where: str) -> str | None:
