@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import time
@@ -12,7 +13,8 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# PEERLINE_TEST_REDIS_URL lets two checkouts run their suites side by side on other databases.
+REDIS_URL = os.environ.get("PEERLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 async def reachable_redis() -> Redis:
