@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.content.loader import default_content_root, load_content
 from bot.content.model import Content, frozen_map
 from bot.errors import ContentError, ContentProblem
+from bot.nlu.embedding import shared_encoder
 from bot.nlu.language import locale_markers
 from bot.nlu.matcher import Matcher, MatchSettings
 from bot.referrals.card import REFERRAL_RESPONSES
@@ -36,9 +37,18 @@ class Brain:
         settings: MatchSettings | None = None,
         directory: Directory | None = None,
         guide: MixingGuide | None = None,
+        semantic: bool = True,
     ) -> Brain:
+        encoder = shared_encoder() if semantic else None
         matchers = {
-            code: Matcher(locale.intents.values(), locale.synonyms, settings, locale.stopwords)
+            code: Matcher(
+                locale.intents.values(),
+                locale.synonyms,
+                settings,
+                locale.stopwords,
+                encoder,
+                locale.look_alikes,
+            )
             for code, locale in content.locales.items()
         }
         return cls(

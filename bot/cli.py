@@ -44,28 +44,34 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    brain = _brain(args)
-    matcher = brain.matcher(args.locale)
+    from bot.decision import first_message
+    from bot.engine import Engine
+
+    engine = Engine(_brain(args))
     if args.json:
         texts = [args.text] if args.text else (line.rstrip("\n") for line in sys.stdin)
         for text in texts:
-            sys.stdout.write(json.dumps(matcher.match(text).as_json(), ensure_ascii=False) + "\n")
+            decision = first_message(engine, text, args.locale)
+            sys.stdout.write(json.dumps(decision.as_json(), ensure_ascii=False) + "\n")
         return 0
     if not args.text:
         raise PeerlineError("give a message to match, or use --json to read messages from stdin")
-    result = matcher.match(args.text)
+    decision = first_message(engine, args.text, args.locale)
+    result = decision.match
     verdict = (
-        "crisis"
-        if result.crisis
-        else ("match" if result.confident else "ask to confirm" if result.intent else "fallback")
+        decision.risk.replace("_", "-")
+        if decision.risk
+        else ("match" if decision.confident else "ask to confirm" if decision.intent else "fallback")
     )
-    print(f"intent:    {result.intent or '(none)'}")
-    print(f"score:     {result.score:.1f}")
-    print(f"decision:  {verdict}" + (f" ({result.crisis_reason})" if result.crisis_reason else ""))
-    print(f"response:  {result.response}")
-    if result.runner_up:
+    reason = result.crisis_reason if result and decision.risk else None
+    print(f"intent:    {decision.intent or '(none)'}")
+    print(f"score:     {decision.score:.1f}")
+    print(f"decision:  {verdict}" + (f" ({reason})" if reason else ""))
+    print(f"response:  {decision.response}")
+    if result and result.runner_up:
         print(f"runner-up: {result.runner_up[0]} ({result.runner_up[1]:.1f})")
-    print("candidates: " + ", ".join(f"{i} {s:.1f}" for i, s in result.candidates))
+    if result:
+        print("candidates: " + ", ".join(f"{i} {s:.1f}" for i, s in result.candidates))
     return 0
 
 

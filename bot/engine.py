@@ -30,12 +30,15 @@ from bot.events import (
 from bot.nlu.language import locale_from_argument, marker_counts, written_in
 from bot.nlu.matcher import MatchResult
 from bot.nlu.normalise import basic_normalise
+from bot.nlu.risk import CHECK_IN, CRISIS
 from bot.referrals.card import PAGE_SIZE, ReferralTexts, results_html
 from bot.referrals.search import Found, at_place, knows_place, near_location
 from bot.session import Pending, Session
 from bot.substances.advice import compose
 
 HUMAN_INTENT = "talk_to_human"
+CRISIS_SUICIDE = "crisis_suicide"
+CRISIS_OVERDOSE = "crisis_overdose"
 HELP_INTENT = "bot_help"
 PRIVACY_INTENT = "privacy"
 MIXING_INTENT = "mixing_substances"
@@ -119,8 +122,8 @@ class _Turn:
         matcher = self.brain.matcher(self.locale.code)
         boost = self._context_intents()
         result = matcher.match(text, boost)
-        if result.crisis and result.intent:
-            return self.answer(result.intent, match=result)
+        if result.risk == CRISIS and result.intent:
+            return self.crisis(result.intent, result)
         other, crisis = self.other_language(text, result) if may_switch else (None, None)
         if other:
             # Clearly written in another language (a crisis included): answer, and carry on, in that one.
@@ -128,15 +131,21 @@ class _Turn:
             return turn.on_text(text, may_switch=False)
         if crisis and crisis in self.locale.intents:
             # Another language's matcher saw a crisis in words that are not clearly its own: answer it here.
-            return self.answer(crisis, match=result)
+            return self.crisis(crisis, result)
         words = basic_normalise(text)
         if not words:
             return self.system("empty", keep_pending=True)
+        pending = self.session.pending
+        reply_kind = self._short_reply(words)
+        if pending and pending.kind == "check_in":
+            answered = self.on_check_in_answer(self._check_in_answer(words, reply_kind), result)
+            if answered is not None:
+                return answered
+        if result.risk == CHECK_IN:
+            return self.check_in(result)
         mixing = self.mixing(text, result)
         if mixing is not None:
             return mixing
-        pending = self.session.pending
-        reply_kind = self._short_reply(words)
         if pending and pending.kind == "place":
             return self.on_place_text(text, reply_kind, result)
         if pending and pending.kind == "forget" and reply_kind in ("yes", "no"):
@@ -149,12 +158,12 @@ class _Turn:
             return self.declined(result)
         if reply_kind in ("yes", "more") and self._next_step():
             return self.answer(self._next_step() or "", match=result)
-        if self._after_crisis() and not (
+        if self.session.at_risk and not (
             result.intent and result.confident and result.intent not in NOT_SUGGESTED
         ):
             return self.crisis_followup(result)
         if result.intent and result.confident:
-            return self.answer(result.intent, match=result)
+            return self.answer_or_search(text, result)
         if result.intent:
             return self.confirm(result)
         return self.fallback(result)
@@ -181,6 +190,10 @@ class _Turn:
             return Outcome((Feedback(value == "y"), Reply(text)), session)
         if kind == "l" and value in self.brain.content.locales:
             return self.set_language(value)
+        if kind == "ck" and value in ("yes", "other", "no"):
+            answered = self.on_check_in_answer(value, None)
+            if answered is not None:
+                return answered
         if kind in ("p", "ps", "pm"):
             return self.on_place_button(kind, value)
         return self.system("stale_button", buttons=self.topic_buttons(()))
@@ -196,9 +209,20 @@ class _Turn:
             return outcome
         session = outcome.session
         if session is not None and urgent.session is not None:  # the crisis becomes the context
-            session = replace(session, recent_intents=urgent.session.recent_intents)
+            session = replace(
+                session,
+                recent_intents=urgent.session.recent_intents,
+                at_risk=urgent.session.at_risk,
+                pending=urgent.session.pending if urgent.risk == CHECK_IN else session.pending,
+            )
         actions = (*crisis, *outcome.actions)
-        return replace(outcome, actions=actions, session=session, intent=outcome.intent or urgent.intent)
+        return replace(
+            outcome,
+            actions=actions,
+            session=session,
+            intent=outcome.intent or urgent.intent,
+            risk=urgent.risk,
+        )
 
     def _command(self, name: str, args: str) -> Outcome:
         if name == "start":
@@ -269,6 +293,98 @@ class _Turn:
             session = replace(session, pending=Pending("handoff"))
         actions: list[Action] = [Reply(text, buttons, crisis=intent.crisis)]
         return Outcome(tuple(actions), session, intent_id, match)
+
+    def crisis(self, intent_id: str, match: MatchResult | None) -> Outcome:
+        """The crisis reply for this kind of emergency; the conversation stays marked at risk.
+
+        Someone already answered for this same kind gets the shorter `crisis_again` instead of the whole
+        script a second time; a different kind of emergency gets its own full reply.
+        """
+        repeat = self.session.at_risk and intent_id in self.session.recent_intents
+        outcome = self.answer(intent_id, match=match)
+        session = replace(outcome.session or self.session, at_risk=True)
+        if repeat and "crisis_again" in self.locale.responses:
+            text, session = self.text("crisis_again", session)
+            reply = Reply(text, (self.human_button(),), crisis=True)
+            return Outcome((reply,), session, intent_id, match, CRISIS)
+        replies = tuple(
+            replace(r, buttons=self._with_human(r.buttons)) if isinstance(r, Reply) else r
+            for r in outcome.actions
+        )
+        return replace(outcome, actions=replies, session=session, risk=CRISIS)
+
+    def check_in(self, result: MatchResult) -> Outcome:
+        """Possible risk: ask directly and warmly, with the crisis line shown at once.
+
+        Someone already marked at risk is not asked again: they get the short crisis reply.
+        """
+        if self.session.at_risk and "crisis_again" in self.locale.responses:
+            text, session = self.text("crisis_again", replace(self.session, pending=None))
+            return Outcome(
+                (Reply(text, (self.human_button(),), crisis=True),), session, result.intent, result, CRISIS
+            )
+        buttons = (
+            Button(self.locale.label("check_in_yes"), "ck:yes"),
+            Button(self.locale.label("check_in_other"), "ck:other"),
+            Button(self.locale.label("check_in_no"), "ck:no"),
+        )
+        session = replace(self.session, pending=Pending("check_in", result.topic))
+        text, session = self.text("check_in", session)
+        return Outcome((Reply(text, buttons, crisis=True),), session, result.intent, result, CHECK_IN)
+
+    def _check_in_answer(self, words: str, kind: str | None) -> str | None:
+        """ "yes", "other" or "no" for a typed answer to the check-in; None when it is not an answer."""
+        first = words.split()[0]
+        if kind == "someone_else":
+            return "other"
+        if kind in ("yes", "unsure") or (kind is None and self._short_reply(first) in ("yes", "unsure")):
+            return "yes"
+        if kind in ("no", "fine") or (kind is None and self._short_reply(first) in ("no", "fine")):
+            return "no"
+        return None
+
+    def on_check_in_answer(self, answer: str | None, result: MatchResult | None) -> Outcome | None:
+        """Yes (or unsure): the suicide crisis reply and a person; someone else: the emergency reply;
+        no: glad, the door stays open, and the question they came with is answered."""
+        if answer is None:
+            return None
+        if answer == "yes" and CRISIS_SUICIDE in self.locale.intents:
+            return self.crisis(CRISIS_SUICIDE, result)
+        if answer == "other" and CRISIS_OVERDOSE in self.locale.intents:
+            return self.crisis(CRISIS_OVERDOSE, result)
+        topic = self.session.pending.intent if self.session.pending else None
+        ok, session = self.text("check_in_ok", replace(self.session, pending=None))
+        if topic and topic in self.locale.intents:
+            answered = _Turn(self.brain, session, self.now).answer(topic, match=result)
+            return replace(answered, actions=(Reply(ok), *answered.actions))
+        return Outcome((Reply(ok, self.topic_buttons(())),), session, None, result)
+
+    def _with_human(self, buttons: tuple[Button, ...]) -> tuple[Button, ...]:
+        human = self.human_button()
+        return buttons if any(b.data == human.data for b in buttons) else (*buttons, human)
+
+    def answer_or_search(self, text: str, result: MatchResult) -> Outcome:
+        """A confident answer; "detox in manchester" (a service and a known place) searches straight away;
+        a long post's second need is offered as a button."""
+        assert result.intent is not None
+        intent = self.locale.intents.get(result.intent)
+        directory = self.brain.directory
+        if intent and intent.services and directory.has_any(intent.services) and knows_place(directory, text):
+            session = self.session.after_intent(intent.id)
+            pending = replace(session, pending=Pending("place", intent.id))
+            found = at_place(directory, frozenset(intent.services), text)
+            return replace(_Turn(self.brain, pending, self.now).place_answer(found, result), intent=intent.id)
+        outcome = self.answer(result.intent, match=result)
+        second = self.locale.intents.get(result.second or "")
+        if second is None or second.crisis or second.check_in or second.id in NOT_SUGGESTED:
+            return outcome
+        reply = outcome.replies[0]
+        extra = Button(second.title, f"i:{second.id}")
+        if any(b.data == extra.data for b in reply.buttons):
+            return outcome
+        return replace(
+            outcome, actions=(replace(reply, buttons=(extra, *reply.buttons)), *outcome.actions[1:])
+        )
 
     def confirm(self, result: MatchResult) -> Outcome:
         """A plausible but unsure match: ask "Did you mean ...?" with yes/no buttons."""
@@ -453,11 +569,6 @@ class _Turn:
         last = self.session.last_intent
         intent = self.locale.intents.get(last) if last else None
         return frozenset(f.intent for f in intent.follow_ups) if intent else frozenset()
-
-    def _after_crisis(self) -> bool:
-        last = self.session.last_intent
-        intent = self.locale.intents.get(last) if last else None
-        return bool(intent and intent.crisis)
 
     def _next_step(self) -> str | None:
         last = self.session.last_intent

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,8 +11,10 @@ from typing import Any
 import yaml
 
 from bot.brain import Brain
+from bot.decision import first_message
+from bot.engine import Engine
 from bot.errors import PeerlineError
-from bot.nlu.matcher import Matcher
+from bot.nlu.risk import CHECK_IN, CRISIS
 
 OUT_OF_SCOPE = "(out of scope)"
 FALLBACK = "(fallback)"
@@ -25,6 +27,11 @@ class Case:
     text: str
     expected: str | None
     locale: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+# Tags of messages that sound like a risk but are not: the full crisis reply on them is a false alarm.
+LOOK_ALIKE_TAGS = frozenset({"look_alike", "negation", "hypothetical", "figurative"})
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,17 @@ class CaseResult:
     score: float
     locale: str = ""
     expected_crisis: bool = False
+    risk: str | None = None  # the tier the engine chose
+    expected_risk: str | None = None  # the tier the label stands for
+
+    @property
+    def caught(self) -> bool:
+        """Any risk tier: a crisis reply or a direct check-in with the crisis line."""
+        return self.risk is not None
+
+    @property
+    def look_alike(self) -> bool:
+        return self.expected_risk is None and not LOOK_ALIKE_TAGS.isdisjoint(self.case.tags)
 
 
 @dataclass
@@ -62,6 +80,12 @@ class Report:
     non_crisis_cases: int
     out_of_scope_rejection: float
     out_of_scope: int
+    full_crisis_recall: float = 1.0  # crisis messages given the crisis reply itself, not only a check-in
+    check_in_recall: float = 1.0  # check-in messages caught by either tier
+    check_in_cases: int = 0
+    check_in_false_alarm_rate: float = 0.0  # messages with no risk that got a check-in
+    look_alike_crisis_rate: float = 0.0  # negated/hypothetical look-alikes given the crisis reply
+    look_alike_cases: int = 0
     per_intent: dict[str, IntentScore] = field(default_factory=dict)
     confusions: list[tuple[str, str, int, list[str]]] = field(default_factory=list)
     failures: list[CaseResult] = field(default_factory=list)
@@ -79,6 +103,12 @@ class Report:
             "non_crisis_cases": self.non_crisis_cases,
             "out_of_scope_rejection": round(self.out_of_scope_rejection, 4),
             "out_of_scope": self.out_of_scope,
+            "full_crisis_recall": round(self.full_crisis_recall, 4),
+            "check_in_recall": round(self.check_in_recall, 4),
+            "check_in_cases": self.check_in_cases,
+            "check_in_false_alarm_rate": round(self.check_in_false_alarm_rate, 4),
+            "look_alike_crisis_rate": round(self.look_alike_crisis_rate, 4),
+            "look_alike_cases": self.look_alike_cases,
             "per_intent": {
                 k: {
                     "precision": round(v.precision, 4),
@@ -99,6 +129,8 @@ class Report:
                     "predicted": o.predicted,
                     "score": round(o.score, 2),
                     "crisis": o.crisis,
+                    "risk": o.risk,
+                    "expected_risk": o.expected_risk,
                 }
                 for o in self.failures
             ],
@@ -135,9 +167,16 @@ def load_cases(path: Path) -> list[Case]:
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise PeerlineError(f"{path}: message {n} needs 'text'")
-        intent, locale = item.get("intent"), item.get("locale", default)
+        intent, locale, tags = item.get("intent"), item.get("locale", default), item.get("tags") or ()
+        if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
+            raise PeerlineError(f"{path}: message {n}: 'tags' must be a list of words")
         cases.append(
-            Case(item["text"], str(intent) if intent is not None else None, str(locale) if locale else None)
+            Case(
+                item["text"],
+                str(intent) if intent is not None else None,
+                str(locale) if locale else None,
+                tuple(tags),
+            )
         )
     return cases
 
@@ -146,23 +185,34 @@ def _ratio(part: int, whole: int) -> float:
     return part / whole if whole else 1.0
 
 
-def classify(matcher: Matcher, case: Case, locale: str = "") -> CaseResult:
-    """Run one case through the real matcher."""
-    result = matcher.match(case.text)
-    expected_crisis = case.expected in matcher.crisis.intent_ids
+def _share(results: Sequence[CaseResult], test: Callable[[CaseResult], bool]) -> float:
+    """The share of `results` for which `test` holds (0 for none)."""
+    return sum(1 for o in results if test(o)) / len(results) if results else 0.0
+
+
+def classify(engine: Engine, case: Case, locale: str) -> CaseResult:
+    """One case through the real engine, as the first message of a conversation in `locale`."""
+    decision = first_message(engine, case.text, locale)
+    intents = engine.brain.content.locale(locale).intents
+    expected = intents.get(case.expected or "")
+    expected_risk = expected.risk if expected else None
     return CaseResult(
-        case, result.intent, result.confident, result.crisis, result.score, locale, expected_crisis
+        case,
+        decision.intent,
+        decision.confident,
+        decision.crisis,
+        decision.score,
+        locale,
+        expected_risk == CRISIS,
+        decision.risk,
+        expected_risk,
     )
 
 
-def evaluate(matcher: Matcher, cases: Iterable[Case]) -> Report:
-    """One locale's matcher over cases (their `locale` is ignored)."""
-    return summarise([classify(matcher, case) for case in cases])
-
-
 def evaluate_brain(brain: Brain, cases: Sequence[Case], locale: str | None = None) -> Evaluation:
-    """Each case through its own locale's matcher (`locale` overrides every case); overall and per locale."""
+    """Each case in its own locale's session (`locale` overrides every case); overall and per locale."""
     known = brain.content.locales
+    engine = Engine(brain)
     results: list[CaseResult] = []
     for n, case in enumerate(cases, 1):
         code = locale or case.locale or brain.content.default_locale
@@ -171,7 +221,7 @@ def evaluate_brain(brain: Brain, cases: Sequence[Case], locale: str | None = Non
                 f"message {n} ({case.text[:40]!r}) is in locale '{code}', but the content has "
                 f"{', '.join(sorted(known))}; fix its 'locale:'"
             )
-        results.append(classify(brain.matchers[code], case, code))
+        results.append(classify(engine, case, code))
     grouped: dict[str, list[CaseResult]] = defaultdict(list)
     for result in results:
         grouped[result.locale].append(result)
@@ -183,8 +233,10 @@ def summarise(outcomes: list[CaseResult]) -> Report:
     """The figures for a list of results (which may mix locales)."""
     in_scope = [o for o in outcomes if o.case.expected is not None]
     oos = [o for o in outcomes if o.case.expected is None]
-    crisis = [o for o in outcomes if o.expected_crisis]
-    not_crisis = [o for o in outcomes if not o.expected_crisis]
+    crisis = [o for o in outcomes if o.expected_risk == CRISIS]
+    check_ins = [o for o in outcomes if o.expected_risk == CHECK_IN]
+    no_risk = [o for o in outcomes if o.expected_risk is None]
+    look_alikes = [o for o in no_risk if o.look_alike]
     correct = [o for o in in_scope if o.predicted == o.case.expected]
     per_intent: dict[str, IntentScore] = {}
     labels = {o.case.expected for o in in_scope} | {o.predicted for o in outcomes if o.predicted}
@@ -208,17 +260,25 @@ def summarise(outcomes: list[CaseResult]) -> Report:
         accuracy=_ratio(len(correct), len(in_scope)),
         confident_accuracy=_ratio(sum(1 for o in correct if o.confident), len(in_scope)),
         in_scope=len(in_scope),
-        crisis_recall=_ratio(sum(1 for o in crisis if o.crisis), len(crisis)),
+        crisis_recall=_ratio(sum(1 for o in crisis if o.caught), len(crisis)),
         crisis_cases=len(crisis),
-        crisis_false_positive_rate=(
-            sum(1 for o in not_crisis if o.crisis) / len(not_crisis) if not_crisis else 0.0
-        ),
-        non_crisis_cases=len(not_crisis),
+        crisis_false_positive_rate=_share(no_risk, lambda o: o.risk == CRISIS),
+        non_crisis_cases=len(no_risk),
         out_of_scope_rejection=_ratio(sum(1 for o in oos if o.predicted is None), len(oos)),
         out_of_scope=len(oos),
+        full_crisis_recall=_ratio(sum(1 for o in crisis if o.risk == CRISIS), len(crisis)),
+        check_in_recall=_ratio(sum(1 for o in check_ins if o.caught), len(check_ins)),
+        check_in_cases=len(check_ins),
+        check_in_false_alarm_rate=_share(no_risk, lambda o: o.risk == CHECK_IN),
+        look_alike_crisis_rate=_share(look_alikes, lambda o: o.risk == CRISIS),
+        look_alike_cases=len(look_alikes),
         per_intent=per_intent,
         confusions=[(e, p, n, examples[(e, p)]) for (e, p), n in pairs.most_common(10)],
-        failures=[o for o in outcomes if o.predicted != o.case.expected or o.expected_crisis != o.crisis],
+        failures=[
+            o
+            for o in outcomes
+            if o.predicted != o.case.expected or (o.expected_risk is not None) != o.caught or o.look_alike and o.crisis
+        ],
         results=outcomes,
     )
 
@@ -245,9 +305,13 @@ def format_report(report: Report) -> str:
         f"messages: {report.total} ({report.in_scope} in scope, {report.out_of_scope} out of scope)",
         f"top-1 accuracy (in scope):     {report.accuracy:.1%}",
         f"  answered without asking:     {report.confident_accuracy:.1%}",
-        f"crisis recall:                 {report.crisis_recall:.1%} of {report.crisis_cases}",
-        f"crisis false-positive rate:    {report.crisis_false_positive_rate:.1%}"
-        f" of {report.non_crisis_cases}",
+        f"crisis recall (either tier):   {report.crisis_recall:.1%} of {report.crisis_cases}",
+        f"  given the crisis reply:      {report.full_crisis_recall:.1%}",
+        f"check-in recall:               {report.check_in_recall:.1%} of {report.check_in_cases}",
+        f"crisis false-alarm rate:       {report.crisis_false_positive_rate:.1%}"
+        f" of {report.non_crisis_cases} without risk",
+        f"check-in false-alarm rate:     {report.check_in_false_alarm_rate:.1%}",
+        f"look-alikes given crisis:      {report.look_alike_crisis_rate:.1%} of {report.look_alike_cases}",
         f"out-of-scope rejection:        {report.out_of_scope_rejection:.1%} of {report.out_of_scope}",
         "",
         f"{'intent':<22} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>4}",
@@ -261,7 +325,7 @@ def format_report(report: Report) -> str:
     if report.failures:
         lines += ["", f"failed messages ({len(report.failures)}):"]
         for o in report.failures:
-            flag = " [crisis]" if o.crisis else ""
+            flag = f" [{o.risk}]" if o.risk else ""
             where = f"[{o.locale}] " if o.locale else ""
             lines.append(
                 f"  {where}{o.case.text!r}: expected {o.case.expected}, got {o.predicted}"
@@ -278,11 +342,13 @@ def format_evaluation(evaluation: Evaluation) -> str:
     lines = [
         "",
         "per locale:",
-        f"  {'locale':<7} {'n':>5} {'accuracy':>9} {'crisis recall':>14} {'oos reject':>11}",
+        f"  {'locale':<7} {'n':>5} {'accuracy':>9} {'crisis recall':>14} {'false alarm':>12}"
+        f" {'check-in FA':>12} {'oos reject':>11}",
     ]
     for code, r in sorted(evaluation.by_locale.items()):
         lines.append(
             f"  {code:<7} {r.total:>5} {r.accuracy:>9.1%} {r.crisis_recall:>14.1%}"
+            f" {r.crisis_false_positive_rate:>12.1%} {r.check_in_false_alarm_rate:>12.1%}"
             f" {r.out_of_scope_rejection:>11.1%}"
         )
     return text + "\n" + "\n".join(lines)

@@ -106,6 +106,7 @@ class Outcome:
     session: Session | None
     intent: str | None = None
     match: MatchResult | None = None
+    risk: str | None = None  # "crisis" or "check_in" when the reply was chosen for risk
 
     @property
     def replies(self) -> tuple[Reply, ...]:

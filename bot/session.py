@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 MAX_RECENT = 5
 
-PendingKind = Literal["confirm", "forget", "handoff", "place"]
+PendingKind = Literal["confirm", "forget", "handoff", "place", "check_in"]
+PENDING_KINDS: tuple[str, ...] = ("confirm", "forget", "handoff", "place", "check_in")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class Session:
     fallbacks: int = 0
     last_variants: tuple[tuple[str, int], ...] = field(default=())
     place_notice_shown: bool = False  # told once that a place sent is used for one answer only
+    # Set by a crisis reply or a "yes" to a check-in; kept for the session's life (its TTL), so a goodbye
+    # or an unclear message later still gets a caring close with the crisis line.
+    at_risk: bool = False
 
     @property
     def last_intent(self) -> str | None:
@@ -62,6 +66,8 @@ class Session:
                 data["pending"].append(self.pending.offset)
         if self.place_notice_shown:
             data["place_notice"] = True
+        if self.at_risk:
+            data["at_risk"] = True
         return data
 
     @classmethod
@@ -69,11 +75,7 @@ class Session:
         """Tolerant of missing or odd fields, so a store written by an older version still loads."""
         pending = None
         raw = data.get("pending")
-        if (
-            isinstance(raw, list)
-            and len(raw) in (3, 4)
-            and raw[0] in ("confirm", "forget", "handoff", "place")
-        ):
+        if isinstance(raw, list) and len(raw) in (3, 4) and raw[0] in PENDING_KINDS:
             offset = raw[3] if len(raw) == 4 and isinstance(raw[3], int) and raw[3] > 0 else 0
             pending = Pending(raw[0], raw[1], raw[2], offset)
         variants = tuple(
@@ -89,4 +91,5 @@ class Session:
             fallbacks=int(data.get("fallbacks", 0) or 0),
             last_variants=variants,
             place_notice_shown=data.get("place_notice") is True,
+            at_risk=data.get("at_risk") is True,
         )

@@ -36,7 +36,7 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 INTENT_KEYS = {
     "id", "title", "response", "examples", "keywords", "patterns", "guards", "urgent",
-    "crisis", "priority", "follow_ups", "services",
+    "crisis", "check_in", "priority", "follow_ups", "services",
 }  # fmt: skip
 DEFAULT_LOCALE = "en"
 
@@ -63,6 +63,7 @@ class _Reader:
         self.labels: dict[str, dict[str, str]] = {}
         self.label_files: dict[str, tuple[str, int]] = {}
         self.markers: dict[str, frozenset[str]] = {}
+        self.look_alikes: dict[str, tuple[str, ...]] = {}
 
     def problem(self, file: str, line: int | None, message: str, hint: str = "") -> None:
         self.problems.append(ContentProblem(file, line, message, hint))
@@ -192,6 +193,15 @@ class _Reader:
         if not isinstance(crisis, bool):
             self.problem(file, raw.line_of("crisis"), f"intent '{intent_id}': crisis must be true or false")
             crisis = False
+        check_in = raw.get("check_in", False)
+        if not isinstance(check_in, bool) or (check_in and crisis):
+            self.problem(
+                file,
+                raw.line_of("check_in"),
+                f"intent '{intent_id}': check_in must be true or false, and not beside 'crisis: true'",
+                "a check-in intent holds statements of possible risk; crisis intents hold emergencies",
+            )
+            check_in = False
         priority = raw.get("priority", 0)
         if not isinstance(priority, int) or isinstance(priority, bool):
             self.problem(
@@ -241,6 +251,7 @@ class _Reader:
             guards=guards,
             urgent=urgent,
             crisis=crisis,
+            check_in=check_in,
             priority=priority,
             follow_ups=self.follow_ups(file, intent_id, raw),
             services=tuple(k for k in services if k in SERVICE_KINDS),
@@ -282,10 +293,13 @@ class _Reader:
         for path in self.files("intents"):
             if path.stem == "synonyms":
                 continue
-            doc = self.document(path, "intents")
+            doc = self.document(path, "intents", optional=("look_alikes",))
             if doc is None:
                 continue
             file, locale, data = doc
+            if "look_alikes" in data:
+                found, _ = self.strings(file, data, "look_alikes")
+                self.look_alikes[locale] = (*self.look_alikes.get(locale, ()), *found)
             body = data["intents"]
             if not isinstance(body, LineList):
                 self.problem(file, None, "'intents' must be a list", "start each intent with '- id: ...'")
@@ -481,7 +495,10 @@ class _Reader:
         for kind in raw:
             if kind not in SHORT_REPLY_KINDS:
                 self.problem(
-                    file, raw.line_of(kind), f"unknown reply kind '{kind}'", "use yes, no, more or skip"
+                    file,
+                    raw.line_of(kind),
+                    f"unknown reply kind '{kind}'",
+                    "use one of: " + ", ".join(SHORT_REPLY_KINDS),
                 )
                 continue
             words, _ = self.strings(file, raw, kind)
@@ -665,6 +682,7 @@ def load_content(root: Path | None = None) -> Content:
             stopwords.get(code, frozenset()),
             frozen_map(reader.labels.get(code, {})),
             reader.markers.get(code, frozenset()),
+            reader.look_alikes.get(code, ()),
         )
         for code, table in intents.items()
     }

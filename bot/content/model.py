@@ -65,6 +65,10 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "unknown_command",
     "handoff_unavailable",
     "crisis_followup",
+    # The check-in tier and a repeated crisis (bot.engine): ask directly, and a shorter crisis reply.
+    "check_in",
+    "check_in_ok",
+    "crisis_again",
     # The handoff to peer supporters (responses/<locale>/handoff.yml).
     "handoff_declined",
     "handoff_relay_failed",
@@ -102,8 +106,12 @@ LABELS: tuple[str, ...] = (
     "handoff_leave_queue",
     "feedback_helpful",
     "feedback_not_helpful",
+    "check_in_yes",
+    "check_in_other",
+    "check_in_no",
 )
-SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more", "skip")
+# "unsure", "fine" and "someone_else" answer the check-in ("are you thinking about suicide?").
+SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more", "skip", "unsure", "fine", "someone_else")
 
 PHONE_FRIENDLY_CHARS = 900
 MIN_EXAMPLES = 12
@@ -143,6 +151,7 @@ class Intent:
     guards: tuple[str, ...] = ()
     urgent: tuple[str, ...] = ()
     crisis: bool = False
+    check_in: bool = False  # possible risk: the bot asks directly instead of answering (see bot.nlu.risk)
     priority: int = 0
     follow_ups: tuple[FollowUp, ...] = ()
     services: tuple[str, ...] = ()  # kinds of local service this intent can refer to
@@ -151,6 +160,11 @@ class Intent:
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.source.line)
+
+    @property
+    def risk(self) -> str | None:
+        """The risk tier this intent stands for: "crisis", "check_in" or None."""
+        return "crisis" if self.crisis else "check_in" if self.check_in else None
 
 
 @dataclass(frozen=True)
@@ -197,6 +211,8 @@ class Locale:
     stopwords: frozenset[str] = frozenset()  # words too common to tell intents apart
     labels: Mapping[str, str] = field(default_factory=dict)  # button labels the engine shows
     markers: frozenset[str] = frozenset()  # words that show a message is in this language
+    # Statements that sound like a risk but are not ("im not suicidal, just asking"): the risk layer's contrast.
+    look_alikes: tuple[str, ...] = ()
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name)

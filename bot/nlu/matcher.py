@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.content.model import Intent
-from bot.nlu.crisis import CrisisDetector
+from bot.nlu.crisis import CrisisDetector, CrisisSignal
+from bot.nlu.embedding import EMBED_CHARS, SentenceEncoder
 from bot.nlu.normalise import Normaliser, basic_normalise
+from bot.nlu.risk import CHECK_IN, CRISIS, RiskBank, RiskSettings, RiskSignal
+from bot.nlu.semantic import Neighbours, SemanticIndex
+from bot.nlu.sentences import Piece, asking_piece, split_pieces
 from bot.nlu.speller import Speller
 
 FALLBACK = "fallback"
@@ -31,6 +35,12 @@ class MatchSettings:
     context_bonus: float = 3.0
     unknown_word_weight: float = 1.5
     match_chars: int = 280
+    # The meaning layer: an intent's score is (1 - w) * lexical + w * semantic, both 0-100. The semantic
+    # score maps cosine `semantic_zero` to 0 and `semantic_full` to 100 (nearest example and centroid).
+    semantic_weight: float = 0.5
+    semantic_zero: float = 0.25
+    semantic_full: float = 0.80
+    risk: RiskSettings = field(default_factory=RiskSettings)
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,9 @@ class MatchResult:
     runner_up: tuple[str, float] | None = None
     candidates: tuple[tuple[str, float], ...] = ()
     crisis_reason: str | None = None
+    risk: str | None = None  # "crisis", "check_in" or None
+    topic: str | None = None  # with a check-in: the everyday intent the message also asked about, if clear
+    second: str | None = None  # a long post's second need, offered as a button
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +65,7 @@ class MatchResult:
             "score": round(self.score, 2),
             "confident": self.confident,
             "crisis": self.crisis,
+            "risk": self.risk,
             "crisis_reason": self.crisis_reason,
             "response": self.response,
             "runner_up": list(self.runner_up) if self.runner_up else None,
@@ -121,6 +135,8 @@ class Matcher:
         synonyms: Mapping[str, str],
         settings: MatchSettings | None = None,
         stopwords: frozenset[str] = frozenset(),
+        encoder: SentenceEncoder | None = None,
+        look_alikes: tuple[str, ...] = (),
     ) -> None:
         self.settings = settings or MatchSettings()
         self.normalise = Normaliser(synonyms)
@@ -166,6 +182,11 @@ class Matcher:
         self._crisis_examples = [self._sorted_examples[n] for n in crisis_rows]
         self._crisis_owners = np.asarray([owners[n] for n in crisis_rows], dtype=np.intp)
         self._crisis_words = [frozenset(text.split()) for text in self._crisis_examples]
+        self.check_in_ids = frozenset(i.id for i in self.intents if i.check_in)
+        self.risk_ids = self.crisis.intent_ids | self.check_in_ids
+        # Without an encoder (small test matchers, the lexical benchmark) matching is lexical only.
+        self.semantic = SemanticIndex(self.intents, encoder, look_alikes) if encoder is not None else None
+        self.risk = RiskBank(self.ids, self.crisis.intent_ids, self.check_in_ids, self.settings.risk)
 
     def _build_word_index(self) -> None:
         """IDF over intents (a word in every intent says nothing), postings, and intent centroids."""
@@ -315,20 +336,69 @@ class Matcher:
             best[self.ids[owner]] = max(best.get(self.ids[owner], 0.0), float(score))
         return best
 
+    def understand(self, text: str) -> tuple[list[Piece], list[Neighbours]]:
+        """The message's pieces and, with the meaning layer, its neighbours: the whole text first."""
+        pieces = split_pieces(text[: EMBED_CHARS * 4])
+        if self.semantic is None:
+            return pieces, []
+        texts = [" ".join(text.split())[:EMBED_CHARS] or text[:1]]
+        if len(pieces) > 1:
+            texts += [p.text for p in pieces]
+        return pieces, self.semantic.neighbours(self.semantic.embed(texts))
+
+    def semantic_scores(self, found: Neighbours) -> np.ndarray:
+        """0-100 per intent from the nearest example and the intent's centroid."""
+        s = self.settings
+        cosine = 0.6 * found.nearest + 0.4 * found.centroid
+        return np.clip(100.0 * (cosine - s.semantic_zero) / (s.semantic_full - s.semantic_zero), 0.0, 100.0)
+
     def match(self, text: str, boost: frozenset[str] = frozenset()) -> MatchResult:
-        """Classify one message; crisis wins over everything."""
+        """Classify one message; a crisis wins over everything, a check-in over every everyday intent."""
         basic, full = self.prepare(text)
         texts = (basic, full)
+        pieces, found = self.understand(text)
         signal = self.crisis.by_pattern(texts)
-        scores = self.intent_scores(full, boost)
+        if signal is not None and any(p.negated or p.past for p in pieces):
+            # "im not suicidal, just asking", "grieving my friend who overdosed": a pattern counts only in
+            # a clause that is neither negated nor told as the past.
+            signal = next(
+                (
+                    s
+                    for p in pieces
+                    if not (p.negated or p.past) and (s := self.crisis.by_pattern(self.prepare(p.text)))
+                ),
+                None,
+            )
+        lexical = self.intent_scores(full, boost)
+        scores = lexical
+        second: str | None = None
+        risk: RiskSignal | None = None
+        if found:
+            semantic = self.semantic_scores(found[0])
+            asking = asking_piece(pieces)
+            if asking is not None:
+                semantic = np.maximum(semantic, self.semantic_scores(found[1 + asking]))
+            w = self.settings.semantic_weight
+            scores = (1.0 - w) * lexical + w * semantic
+            risk = self.risk.assess(found[0], pieces, found[1:])
         vetoed = self.crisis.vetoed(texts)
         ranked = self._rank(scores, exclude=vetoed)
         if signal is None and ranked:
-            crisis_scores = {i: s for i, s in ranked if i in self.crisis.intent_ids}
-            best_other = max((s for i, s in ranked if i not in self.crisis.intent_ids), default=0.0)
+            crisis_scores = {i: s for i, s in self._rank(lexical, vetoed) if i in self.crisis.intent_ids}
+            best_other = max(
+                (s for i, s in self._rank(lexical, vetoed) if i not in self.risk_ids), default=0.0
+            )
             similar = {i: s for i, s in self.crisis_similarity(full).items() if i not in vetoed}
             signal = self.crisis.by_example(texts, similar, crisis_scores, best_other)
-        candidates = tuple(ranked[:5])
+        if signal is not None and risk is not None and risk.intent in self.crisis.intent_ids:
+            # The patterns say "emergency"; the meaning layer is better at saying which kind.
+            signal = CrisisSignal(risk.intent, signal.reason, signal.score)
+        if signal is None and risk is not None and risk.tier == CRISIS:
+            signal = CrisisSignal(risk.intent, "meaning", 100.0 * risk.score)
+        everyday = [(i, s) for i, s in ranked if i not in self.risk_ids]
+        if len(pieces) > 2 and len(everyday) > 1 and everyday[1][1] >= self.settings.accept:
+            second = everyday[1][0]
+        candidates = tuple(everyday[:5])
         if signal is not None:
             intent = self.intents[self._index[signal.intent]]
             return MatchResult(
@@ -337,12 +407,32 @@ class Matcher:
                 True,
                 True,
                 intent.response,
-                self._runner_up(ranked, signal.intent),
+                self._runner_up(everyday, signal.intent),
                 candidates,
                 signal.reason,
+                CRISIS,
             )
-        # A crisis intent that did not pass the crisis layers must not be offered by fuzzy score.
-        ranked = [(i, s) for i, s in ranked if i not in self.crisis.intent_ids]
+        top = self._decide(everyday)
+        if risk is not None and self.check_in_ids:
+            check_in = min(self.check_in_ids)
+            intent = self.intents[self._index[check_in]]
+            topic = top.intent if top.confident else None
+            return MatchResult(
+                check_in,
+                100.0 * risk.score,
+                True,
+                False,
+                intent.response,
+                top.runner_up,
+                candidates,
+                "meaning",
+                CHECK_IN,
+                topic,
+            )
+        return replace(top, second=second if second != top.intent else None)
+
+    def _decide(self, ranked: list[tuple[str, float]]) -> MatchResult:
+        """The everyday answer: confident, "did you mean", or no match."""
         if not ranked or ranked[0][1] < self.settings.confirm:
             best = ranked[0][1] if ranked else 0.0
             return MatchResult(

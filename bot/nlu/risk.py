@@ -1,0 +1,120 @@
+"""Risk in three tiers, by meaning: close to a crisis statement, close to a check-in statement, or neither.
+
+Every crisis and check-in intent's examples form a bank of statements; each sentence of a message (and the
+whole message) is compared with the bank in the sentence-embedding space. A statement only counts when it
+is nearer than every ordinary intent's examples and every look-alike ("im not suicidal, just asking").
+The precise crisis patterns stay as a floor in `bot.nlu.crisis`; this layer catches what they never knew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.nlu.semantic import Neighbours
+from bot.nlu.sentences import Piece
+
+CRISIS = "crisis"
+CHECK_IN = "check_in"
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    """Cosine thresholds in the embedding space (USE multilingual: related sentences score 0.5-0.8)."""
+
+    crisis: float = 0.62  # a crisis statement this near: the crisis reply
+    check_in: float = 0.52  # a crisis or check-in statement this near: ask directly
+    margin: float = 0.02  # ... and nearer than any ordinary intent or look-alike by this much
+    piece_penalty: float = (
+        0.02  # a single sentence of a long post must be a little nearer than a whole message
+    )
+
+
+@dataclass(frozen=True)
+class RiskSignal:
+    """Why a message was put in a risk tier: which bank intent, how near, and in which piece."""
+
+    tier: str  # CRISIS or CHECK_IN
+    intent: str
+    score: float
+    piece: int | None  # None: the whole message
+
+
+class RiskBank:
+    """Reads `Neighbours` for the risk intents of one locale's index."""
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        crisis_ids: frozenset[str],
+        check_in_ids: frozenset[str],
+        settings: RiskSettings | None = None,
+    ) -> None:
+        self.settings = settings or RiskSettings()
+        self._crisis = np.asarray([i in crisis_ids for i in ids], dtype=bool)
+        self._check_in = np.asarray([i in check_in_ids for i in ids], dtype=bool)
+        self._ordinary = ~(self._crisis | self._check_in)
+        self._ids = tuple(ids)
+
+    @property
+    def active(self) -> bool:
+        return bool(self._crisis.any() or self._check_in.any())
+
+    def _nearness(self, found: Neighbours) -> np.ndarray:
+        """Per intent: halfway between the nearest example and the mean of the three nearest."""
+        return np.asarray(0.5 * found.nearest + 0.5 * found.top_mean, dtype=np.float64)
+
+    def judge(self, found: Neighbours, piece: Piece | None, index: int | None) -> RiskSignal | None:
+        """The tier one text (a piece, or the whole message) reaches on its own."""
+        if piece is not None and (piece.negated or piece.hypothetical):
+            return None
+        s = self.settings
+        near = self._nearness(found)
+        penalty = s.piece_penalty if index is not None else 0.0
+        contrast = max(float(near[self._ordinary].max()) if self._ordinary.any() else 0.0, found.look_alike)
+        best: RiskSignal | None = None
+        for mask, tier in ((self._crisis, CRISIS), (self._check_in, CHECK_IN)):
+            if not mask.any():
+                continue
+            scores = np.where(mask, near, -1.0)
+            n = int(np.argmax(scores))
+            score = float(scores[n]) - penalty
+            if score - contrast < s.margin:
+                continue
+            if tier == CRISIS and score >= s.crisis:
+                reached = CRISIS
+            elif score >= s.check_in:
+                reached = CHECK_IN
+            else:
+                continue
+            signal = RiskSignal(reached, self._ids[n], score, index)
+            if best is None or _rank(signal) > _rank(best):
+                best = signal
+        return best
+
+    def assess(
+        self, whole: Neighbours, pieces: Sequence[Piece], per_piece: Sequence[Neighbours]
+    ) -> RiskSignal | None:
+        """The highest tier any sentence or the whole message reaches (crisis over check-in, then nearness)."""
+        whole_piece = pieces[0] if len(pieces) == 1 else None
+        # One negated or hypothetical clause makes the whole message unreliable: then only the other
+        # clauses speak ("im not suicidal, just asking about strips" is not a risk; "..., but i took
+        # everything" still is).
+        best = self.judge(whole, whole_piece, None) if not any_scoped(pieces) else None
+        if len(pieces) > 1:
+            for n, (piece, found) in enumerate(zip(pieces, per_piece, strict=True)):
+                signal = self.judge(found, piece, n)
+                if signal is not None and (best is None or _rank(signal) > _rank(best)):
+                    best = signal
+        return best
+
+
+def _rank(signal: RiskSignal) -> tuple[int, float]:
+    return (2 if signal.tier == CRISIS else 1, signal.score)
+
+
+def any_scoped(pieces: Sequence[Piece]) -> bool:
+    """Some clause is negated or hypothetical."""
+    return any(p.negated or p.hypothetical for p in pieces)

@@ -1,0 +1,112 @@
+"""The meaning layer: every example embedded once, messages scored by their nearest examples per intent.
+
+It sits beside the lexical matcher: rapidfuzz catches typos and exact wording, this catches the same need
+said in other words ("honestly whats the point anymore" is near "nothing is worth it").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.content.model import Intent
+from bot.nlu.embedding import SentenceEncoder, encode_cached
+
+# Label of look-alike statements: near a risk statement in words, but not a risk.
+LOOK_ALIKE = -1
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """For one text: per intent, the best similarity to its examples and to its centroid; look-alikes."""
+
+    nearest: np.ndarray  # (intents,) best cosine to any example of each intent
+    centroid: np.ndarray  # (intents,) cosine to each intent's mean example
+    top_mean: np.ndarray  # (intents,) mean of the best three, steadier than one lucky example
+    look_alike: float  # best cosine to a look-alike statement (0 when there are none)
+
+
+class SemanticIndex:
+    """Example vectors of one locale's intents (plus look-alikes), built at content load, read-only after."""
+
+    def __init__(
+        self,
+        intents: Sequence[Intent],
+        encoder: SentenceEncoder,
+        look_alikes: Sequence[str] = (),
+        cache: Path | None = None,
+    ) -> None:
+        self.encoder = encoder
+        self.ids = tuple(i.id for i in intents)
+        texts: list[str] = []
+        owners: list[int] = []
+        for n, intent in enumerate(intents):
+            for example in dict.fromkeys(intent.examples):
+                texts.append(example)
+                owners.append(n)
+        for text in dict.fromkeys(look_alikes):
+            texts.append(text)
+            owners.append(LOOK_ALIKE)
+        vectors = encode_cached(encoder, texts, cache) if texts else np.zeros((0, 512), dtype=np.float32)
+        self._owners = np.asarray(owners, dtype=np.intp)
+        self._look_rows = np.flatnonzero(self._owners == LOOK_ALIKE)
+        intent_rows = np.flatnonzero(self._owners != LOOK_ALIKE)
+        self._intent_vectors = vectors[intent_rows]
+        self._intent_owners = self._owners[intent_rows]
+        self._look_vectors = vectors[self._look_rows]
+        # Rows grouped by intent, so per-intent maxima are one reduceat.
+        order = np.argsort(self._intent_owners, kind="stable")
+        self._intent_vectors = self._intent_vectors[order]
+        self._intent_owners = self._intent_owners[order]
+        present = self._intent_owners
+        self._starts = np.flatnonzero(np.r_[True, present[1:] != present[:-1]]) if len(present) else present
+        centroids = np.zeros((len(self.ids), vectors.shape[1] if len(vectors) else 512), dtype=np.float32)
+        for n in range(len(self.ids)):
+            rows = self._intent_vectors[self._intent_owners == n]
+            if len(rows):
+                mean = rows.mean(axis=0)
+                centroids[n] = mean / (np.linalg.norm(mean) or 1.0)
+        self._centroids = centroids
+
+    @property
+    def size(self) -> int:
+        return len(self._intent_owners) + len(self._look_rows)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode(list(texts))
+
+    def neighbours(self, vectors: np.ndarray) -> list[Neighbours]:
+        """Scores for each row of `vectors` (already embedded, L2-normalised)."""
+        if not len(vectors):
+            return []
+        sims = vectors @ self._intent_vectors.T if len(self._intent_owners) else np.zeros((len(vectors), 0))
+        looks = vectors @ self._look_vectors.T if len(self._look_rows) else np.zeros((len(vectors), 0))
+        centroid = vectors @ self._centroids.T
+        found = []
+        for row, look_row, centre in zip(sims, looks, centroid, strict=True):
+            nearest = np.zeros(len(self.ids), dtype=np.float64)
+            top_mean = np.zeros(len(self.ids), dtype=np.float64)
+            if len(row):
+                owners = self._intent_owners[self._starts]
+                nearest[owners] = np.maximum.reduceat(row, self._starts)
+                for start, end, owner in zip(
+                    self._starts.tolist(),
+                    [*self._starts[1:].tolist(), len(row)],
+                    owners.tolist(),
+                    strict=True,
+                ):
+                    chunk = row[start:end]
+                    k = min(3, len(chunk))
+                    top_mean[owner] = float(np.partition(chunk, len(chunk) - k)[-k:].mean())
+            found.append(
+                Neighbours(
+                    nearest,
+                    np.asarray(centre, dtype=np.float64),
+                    top_mean,
+                    float(look_row.max()) if len(look_row) else 0.0,
+                )
+            )
+        return found

@@ -1,0 +1,105 @@
+"""Long messages in pieces, and the scope words ("not", "what if") that change what a piece means.
+
+Risk is judged on each sentence as well as on the whole message, so one line about ending things inside a
+long post is not averaged away. Negation and hypothetical scope are decided here, once, for every layer,
+instead of by look-behinds inside each crisis pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.nlu.normalise import basic_normalise
+
+# Clauses: sentences, and the parts a comma or "but" joins, so "im not suicidal, i took all my pills" is
+# two clauses and the negation of the first does not hide the second.
+_BREAKS = re.compile(
+    r"(?<=[.!?;:,\n…])\s+|\n+|\s+(?=(?:but|pero|and then|y luego|aunque|though)\b)", re.IGNORECASE
+)
+# A run-on post without punctuation is read in overlapping windows of this many words.
+WINDOW_WORDS = 18
+MIN_PIECE_WORDS = 2
+MAX_PIECES = 24
+
+# Explicit statements that the risk is NOT there: "im not suicidal", "no quiero hacerme daño".
+_NEGATED = re.compile(
+    r"\b(?:"
+    r"(?:im|i am|i m|am) not (?:suicidal|going to (?:kill|hurt|harm) myself|gonna (?:kill|hurt) myself"
+    r"|trying to (?:die|kill myself)|thinking (?:about|of) (?:suicide|killing myself|ending (?:it|things))"
+    r"|in danger|gonna do anything)"
+    r"|not suicidal|never (?:suicidal|been suicidal)|no suicidal (?:thoughts|feelings)"
+    r"|(?:i )?(?:dont|do not|wont|will not|would never|never would) (?:want to |wanna )?"
+    r"(?:kill|hurt|harm) myself"
+    r"|(?:i )?(?:dont|do not) want to die (?:from|of|because|cause|bc|like)"
+    r"|(?:i )?(?:dont|do not) wanna die (?:from|of|because|cause|bc|like)"
+    r"|no (?:soy|estoy) suicida|no (?:tengo|he tenido) (?:pensamientos|ideas) suicidas"
+    r"|no (?:me )?(?:quiero|voy a) (?:matar|suicidar|hacer dano|lastimar)"
+    r"|no (?:quiero|me quiero) morir (?:de|por|como)"
+    r")\b"
+)
+# Questions about what could happen, not what is happening: "what should i do if he stops breathing".
+_HYPOTHETICAL = re.compile(
+    r"\b(?:(?:what|wat) if (?!i\b|im\b|i m\b)|what happens if|what should (?:i|we|you) do (?:if|when)|what do (?:i|we|you) do (?:if|when)"
+    r"|what to do (?:if|when)|in case|just in case|how (?:do|would|can|could) (?:i|you|we|u) (?:know|tell)"
+    r"|if (?:someone|somebody|anyone|a friend|my friend|a person|people|you|u|he|she|they) (?:ever |were to |was to )?"
+    r"(?:od|ods|overdose|overdoses|overdosed|stops|stopped|starts|passes|passed|has|had|took|takes|collapses|wont|doesnt)"
+    r"|que (?:hago|hacemos|hacer|debo hacer) (?:si|cuando)|en caso de|por si (?:acaso)?"
+    r"|como (?:se|sabe|saber|sabes|reconozco) si|si (?:alguien|un amigo|mi amigo|mi amiga|una persona|la gente)"
+    r")\b"
+)
+
+
+# A death or an overdose told as the past: grief and stories, not an emergency now.
+_PAST = re.compile(
+    r"\b(?:died|passed away|passed on|grieving|grief|funeral|memorial|rip|anniversary of"
+    r"|last (?:week|month|year|summer|winter|spring|fall)|(?:years|months|weeks) ago|a (?:year|month) ago"
+    r"|murio|fallecio|falleció|velorio|funeral|luto|el (?:ano|mes) pasado|la semana pasada"
+    r"|hace (?:anos|meses|semanas|un ano|un mes))\b"
+)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A clause (or a window of a run-on post) with its scope: negated, hypothetical, told as the past."""
+
+    text: str
+    negated: bool
+    hypothetical: bool
+    past: bool = False
+
+
+def scope(text: str) -> tuple[bool, bool]:
+    """(negated, hypothetical) for one piece of text."""
+    plain = basic_normalise(text)
+    return bool(_NEGATED.search(plain)), bool(_HYPOTHETICAL.search(plain))
+
+
+def told_as_past(text: str) -> bool:
+    return bool(_PAST.search(basic_normalise(text)))
+
+
+def split_pieces(text: str) -> list[Piece]:
+    """The sentences of a message (windows for long unpunctuated runs); one piece for a short message."""
+    raw = [p.strip() for p in _BREAKS.split(text.strip()) if p and p.strip()]
+    pieces: list[str] = []
+    for part in raw:
+        words = part.split()
+        if len(words) <= WINDOW_WORDS + WINDOW_WORDS // 2:
+            pieces.append(part)
+            continue
+        step = WINDOW_WORDS // 2
+        for start in range(0, len(words) - step, step):
+            pieces.append(" ".join(words[start : start + WINDOW_WORDS]))
+    kept = [p for p in pieces if len(p.split()) >= MIN_PIECE_WORDS or len(pieces) == 1][:MAX_PIECES]
+    return [Piece(p, *scope(p), told_as_past(p)) for p in kept]
+
+
+def asking_piece(pieces: list[Piece]) -> int | None:
+    """The index of the sentence that asks (the last one with a question mark), if the post has several."""
+    if len(pieces) < 2:
+        return None
+    for n in range(len(pieces) - 1, -1, -1):
+        if "?" in pieces[n].text or "¿" in pieces[n].text:
+            return n
+    return None
