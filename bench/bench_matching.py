@@ -83,7 +83,7 @@ def main() -> None:
     brain = Brain.load(ROOT)
     startup = time.perf_counter() - start
     matcher = brain.matcher(None)
-    messages = [c.text for c in load_cases(ROOT / "tests" / "data" / "eval_messages.yaml")]
+    messages = [c.text for c in load_cases(ROOT / "tests" / "data" / "dev" / "en.yaml")]
     print(
         f"start-up (load, validate, index shipped content): {startup * 1000:.0f} ms "
         f"({matcher.example_count} examples, {len(matcher.ids)} intents)"

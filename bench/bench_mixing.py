@@ -32,7 +32,7 @@ def timed(advise: object, messages: list[str], rounds: int) -> list[float]:
 def main() -> None:
     brain = Brain.load(ROOT)
     assert brain.mixing is not None
-    messages = [case.text for case in load_cases(ROOT / "tests" / "data" / "eval_messages.yaml")]
+    messages = [case.text for case in load_cases(ROOT / "tests" / "data" / "dev" / "en.yaml")]
     long = ("took xanex with my methadon and some beers then coke " * 80)[:4096]
     for name, batch, rounds in (("eval messages", messages, 5), ("4,096-char message", [long], 50)):
         samples = sorted(timed(brain.mixing.advise, batch, rounds))

@@ -105,7 +105,7 @@ def test_eval_prints_figures_and_gates_on_minimums(
 
 
 def test_eval_json_has_per_intent_scores(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["eval", str(ROOT / "tests/data/eval_messages.yaml"), "--json"]) == 0
+    assert main(["eval", str(ROOT / "tests/data/dev/en.yaml"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["crisis_recall"] == 1.0
     assert {"precision", "recall", "f1", "support"} <= set(report["per_intent"]["naloxone"])

@@ -18,9 +18,9 @@ from bot.brain import Brain
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-MAIN_SET = ROOT / "tests/data/eval_messages_es.yaml"
-HELD_OUT = ROOT / "tests/data/eval_messages_es_heldout.yaml"
-ENGLISH_SET = ROOT / "tests/data/eval_messages.yaml"
+MAIN_SET = ROOT / "tests/data/dev/es.yaml"
+HELD_OUT = ROOT / "tests/data/dev/es_more.yaml"
+ENGLISH_SET = ROOT / "tests/data/dev/en.yaml"
 
 
 def run_eval(capsys: pytest.CaptureFixture[str], *files: Path) -> dict[str, Any]:
