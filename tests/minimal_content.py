@@ -72,6 +72,7 @@ regions:
     treatment_finder: "findtreatment.gov"
     naloxone_access: "pharmacies"
     poison_line: "Poison Control"
+    good_samaritan: "Good Samaritan laws"
   uk:
     name: the UK
     emergency_number: "999"
@@ -81,6 +82,7 @@ regions:
     treatment_finder: "FRANK"
     naloxone_access: "drug services"
     poison_line: "NHS 111"
+    good_samaritan: "the crew is there to help"
 """
 
 

@@ -20,6 +20,7 @@ REGION_PLACEHOLDERS: tuple[str, ...] = (
     "treatment_finder",
     "naloxone_access",
     "poison_line",
+    "good_samaritan",  # what the law says about calling at an overdose; no legal promise where there is no law
 )
 # Placeholders the engine fills itself in system responses.
 ENGINE_PLACEHOLDERS: tuple[str, ...] = (
