@@ -20,7 +20,7 @@ REGION_PLACEHOLDERS: tuple[str, ...] = (
     "treatment_finder",
     "naloxone_access",
     "poison_line",
-    "good_samaritan",  # what the law says about calling at an overdose; no legal promise where there is no law
+    "good_samaritan",  # what the law says about calling at an overdose; no promise where there is no law
 )
 # Placeholders the engine fills itself in system responses.
 ENGINE_PLACEHOLDERS: tuple[str, ...] = (
@@ -44,6 +44,20 @@ MIXING_RESPONSES: tuple[str, ...] = (
     "mixing_more",
     "mixing_depressants",
     "mixing_general",
+)
+# The emergency replies, one per kind of emergency, and the check-in tier (responses/<locale>/crisis.yml).
+# Every variant must give {emergency_number} and {crisis_line}; see bot/content/checks.py.
+CRISIS_RESPONSES: tuple[str, ...] = (
+    "crisis_overdose",  # someone else overdosing on opioids, or unclear
+    "crisis_self_overdose",  # "I took too much", still able to type: no bystander steps
+    "crisis_stimulant",  # chest pain, overheating, seizure after stimulants or MDMA
+    "crisis_depressant",  # alcohol, benzos, GHB: can't be woken, vomiting while drowsy
+    "crisis_pills",  # pills by the handful or the bottle; a double dose of a prescription
+    "crisis_suicide",
+    "crisis_means",  # someone at risk says the means are at hand
+    "crisis_again",  # a new risk signal after a crisis reply: shorter
+    "check_in",  # not sure: ask directly, with the crisis line at once
+    "check_in_ok",  # after "No, I'm okay"
 )
 # Responses the engine sends outside of intents; every locale must have them.
 SYSTEM_RESPONSES: tuple[str, ...] = (
@@ -87,6 +101,7 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "edited",
     "language_choose",
     "language_set",
+    *CRISIS_RESPONSES,
     *MIXING_RESPONSES,
 )
 # Button labels the engine shows outside of intents; every locale's `labels:` must have them.
@@ -103,6 +118,10 @@ LABELS: tuple[str, ...] = (
     "handoff_leave_queue",
     "feedback_helpful",
     "feedback_not_helpful",
+    # The check-in's answers (see check_in in CRISIS_RESPONSES).
+    "check_in_yes",
+    "check_in_other",
+    "check_in_no",
 )
 SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more", "skip")
 
