@@ -123,6 +123,8 @@ LABELS: tuple[str, ...] = (
     "check_in_other",
     "check_in_no",
 )
+# Country codes (ISO 3166) whose region code differs: the United Kingdom's is "gb".
+COUNTRY_REGIONS: Mapping[str, str] = MappingProxyType({"gb": "uk"})
 SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more", "skip")
 
 PHONE_FRIENDLY_CHARS = 900
@@ -238,6 +240,16 @@ class Content:
 
     def region(self, code: str | None) -> Region:
         return self.regions.get(code or "", self.regions[self.default_region])
+
+    def region_for_language(self, language_code: str | None) -> str | None:
+        """The region a language tag's country names ("es-MX" -> "mx", "en-GB" -> "uk"), if we have it.
+
+        A hint only: Telegram often sends the bare language ("es"), which names no country.
+        """
+        parts = (language_code or "").replace("_", "-").lower().split("-")
+        country = next((p for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+        code = COUNTRY_REGIONS.get(country or "", country)
+        return code if code in self.regions else None
 
 
 def frozen_map(items: Mapping[K, V]) -> Mapping[K, V]:
