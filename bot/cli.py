@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token, no Redis)")
-    chat.add_argument("--region", help="region code for phone numbers, e.g. us, ca, uk, ie, au")
+    chat.add_argument("--region", help="region code for phone numbers, e.g. us, ca, uk, ie, au, mx, es")
     chat.add_argument("--locale", help="language to start in, e.g. en or es (switch any time with /language)")
     chat.set_defaults(func=cmd_chat)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.content.checks import is_crisis_response
 from bot.content.model import LABELS, SYSTEM_RESPONSES
 
 INTENTS = """\
@@ -72,6 +73,7 @@ regions:
     treatment_finder: "findtreatment.gov"
     naloxone_access: "pharmacies"
     poison_line: "Poison Control"
+    good_samaritan: "Good Samaritan laws"
   uk:
     name: the UK
     emergency_number: "999"
@@ -81,6 +83,7 @@ regions:
     treatment_finder: "FRANK"
     naloxone_access: "drug services"
     poison_line: "NHS 111"
+    good_samaritan: "the crew is there to help"
 """
 
 
@@ -135,8 +138,8 @@ def responses_yaml() -> str:
     lines = ["locale: en", "labels:"]
     lines += [f"  {name}: '{name} label'" for name in LABELS]
     lines.append("responses:")
-    for name in ids + list(SYSTEM_RESPONSES):
-        crisis = name.startswith("crisis_")  # every variant of a crisis reply must give both numbers
+    for name in dict.fromkeys(ids + list(SYSTEM_RESPONSES)):  # crisis_overdose is in both
+        crisis = is_crisis_response(name)  # every variant of a crisis reply must give both numbers
         one = f"{name} one. Call {{emergency_number}}. {{suggestion}}"
         two = f"{name} two. Crisis line {{crisis_line}}."
         lines.append(f"  {name}:")

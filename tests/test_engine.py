@@ -122,7 +122,7 @@ def test_region_command_sets_numbers_used_afterwards(engine: Engine) -> None:
 
 def test_region_without_argument_shows_every_region_as_a_button(engine: Engine) -> None:
     reply = only_reply(engine.handle(Command("region"), Session()))
-    assert {b.data for b in reply.buttons} == {"r:us", "r:ca", "r:uk", "r:ie", "r:au"}
+    assert {b.data for b in reply.buttons} == {"r:us", "r:ca", "r:uk", "r:ie", "r:au", "r:mx", "r:es"}
 
 
 def test_forget_asks_first_then_deletes(engine: Engine) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from rapidfuzz import fuzz, process
 
 from bot.content.model import (
+    CRISIS_RESPONSES,
     MIN_EXAMPLES,
     PHONE_FRIENDLY_CHARS,
     REGION_PLACEHOLDERS,
@@ -46,15 +47,26 @@ def dialable_numbers(text: str) -> list[str]:
     return found
 
 
+def is_crisis_response(response_id: str) -> bool:
+    """A reply someone may read in an emergency: the crisis_* replies and the check-in tier."""
+    return response_id in CRISIS_RESPONSES or response_id.startswith(("crisis_", "check_in"))
+
+
 def crisis_response_problems(
     intents: Mapping[str, Mapping[str, Intent]], responses: Mapping[str, Mapping[str, Response]]
 ) -> list[ContentProblem]:
-    """Each variant of a crisis reply gives the region's numbers by placeholder and never types one."""
+    """Each variant of a crisis reply gives the region's numbers by placeholder and never types one.
+
+    Crisis replies are those of crisis intents and every response `is_crisis_response` names, so a
+    reply the engine picks by itself (crisis_pills, check_in, ...) is held to the same rule.
+    """
     problems: list[ContentProblem] = []
     needed = " and ".join("{" + name + "}" for name in CRISIS_PLACEHOLDERS)
-    for locale, table in intents.items():
-        crisis_ids = sorted({intent.response for intent in table.values() if intent.crisis})
-        for response_id in crisis_ids:
+    for locale in sorted(set(intents) | set(responses)):
+        table = intents.get(locale, {})
+        crisis_ids = {intent.response for intent in table.values() if intent.crisis}
+        crisis_ids |= {rid for rid in responses.get(locale, {}) if is_crisis_response(rid)}
+        for response_id in sorted(crisis_ids):
             response = responses.get(locale, {}).get(response_id)
             if response is None:
                 continue  # the unknown response is reported at the intent

@@ -11,6 +11,7 @@ from typing import Any
 from bot.content.checks import crisis_response_problems, duplicate_examples
 from bot.content.html import check_html
 from bot.content.model import (
+    CRISIS_RESPONSES,
     KNOWN_PLACEHOLDERS,
     LABELS,
     MIXING_RESPONSES,
@@ -639,7 +640,9 @@ class _Reader:
 
 
 def _system_file(response_id: str) -> str:
-    return "mixing.yml" if response_id in MIXING_RESPONSES else "system.yml"
+    if response_id in MIXING_RESPONSES:
+        return "mixing.yml"
+    return "crisis.yml" if response_id in CRISIS_RESPONSES else "system.yml"
 
 
 def content_version(root: Path, files: list[Path]) -> str:

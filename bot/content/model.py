@@ -20,6 +20,7 @@ REGION_PLACEHOLDERS: tuple[str, ...] = (
     "treatment_finder",
     "naloxone_access",
     "poison_line",
+    "good_samaritan",  # what the law says about calling at an overdose; no promise where there is no law
 )
 # Placeholders the engine fills itself in system responses.
 ENGINE_PLACEHOLDERS: tuple[str, ...] = (
@@ -44,6 +45,20 @@ MIXING_RESPONSES: tuple[str, ...] = (
     "mixing_depressants",
     "mixing_general",
 )
+# The emergency replies, one per kind of emergency, and the check-in tier (responses/<locale>/crisis.yml).
+# Every variant must give {emergency_number} and {crisis_line}; see bot/content/checks.py.
+CRISIS_RESPONSES: tuple[str, ...] = (
+    "crisis_overdose",  # someone else overdosing on opioids, or unclear
+    "crisis_self_overdose",  # "I took too much", still able to type: no bystander steps
+    "crisis_stimulant",  # chest pain, overheating, seizure after stimulants or MDMA
+    "crisis_depressant",  # alcohol, benzos, GHB: can't be woken, vomiting while drowsy
+    "crisis_pills",  # pills by the handful or the bottle; a double dose of a prescription
+    "crisis_suicide",
+    "crisis_means",  # someone at risk says the means are at hand
+    "crisis_again",  # a new risk signal after a crisis reply: shorter
+    "check_in",  # not sure: ask directly, with the crisis line at once
+    "check_in_ok",  # after "No, I'm okay"
+)
 # Responses the engine sends outside of intents; every locale must have them.
 SYSTEM_RESPONSES: tuple[str, ...] = (
     "welcome",
@@ -65,10 +80,6 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "unknown_command",
     "handoff_unavailable",
     "crisis_followup",
-    # The check-in tier and a repeated crisis (bot.engine): ask directly, and a shorter crisis reply.
-    "check_in",
-    "check_in_ok",
-    "crisis_again",
     # The handoff to peer supporters (responses/<locale>/handoff.yml).
     "handoff_declined",
     "handoff_relay_failed",
@@ -90,6 +101,7 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "edited",
     "language_choose",
     "language_set",
+    *CRISIS_RESPONSES,
     *MIXING_RESPONSES,
 )
 # Button labels the engine shows outside of intents; every locale's `labels:` must have them.
@@ -106,10 +118,13 @@ LABELS: tuple[str, ...] = (
     "handoff_leave_queue",
     "feedback_helpful",
     "feedback_not_helpful",
+    # The check-in's answers (see check_in in CRISIS_RESPONSES).
     "check_in_yes",
     "check_in_other",
     "check_in_no",
 )
+# Country codes (ISO 3166) whose region code differs: the United Kingdom's is "gb".
+COUNTRY_REGIONS: Mapping[str, str] = MappingProxyType({"gb": "uk"})
 # "unsure", "fine" and "someone_else" answer the check-in ("are you thinking about suicide?").
 SHORT_REPLY_KINDS: tuple[str, ...] = ("yes", "no", "more", "skip", "unsure", "fine", "someone_else")
 
@@ -234,6 +249,16 @@ class Content:
 
     def region(self, code: str | None) -> Region:
         return self.regions.get(code or "", self.regions[self.default_region])
+
+    def region_for_language(self, language_code: str | None) -> str | None:
+        """The region a language tag's country names ("es-MX" -> "mx", "en-GB" -> "uk"), if we have it.
+
+        A hint only: Telegram often sends the bare language ("es"), which names no country.
+        """
+        parts = (language_code or "").replace("_", "-").lower().split("-")
+        country = next((p for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+        code = COUNTRY_REGIONS.get(country or "", country)
+        return code if code in self.regions else None
 
 
 def frozen_map(items: Mapping[K, V]) -> Mapping[K, V]:

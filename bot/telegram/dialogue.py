@@ -238,9 +238,12 @@ class Dialogue:
         await self._forget_blocked(bot, user, self.keys.alias(user))
 
     def new_session(self, person: Person) -> Session:
-        """A first session: the default region, and the person's language if the content has it."""
-        locale = language_from_code(person.language, frozenset(self.engine.brain.content.locales))
-        return Session(locale=locale, region=self.default_region)
+        """A first session: the person's language if the content has it, and the region their language tag
+        names (es-MX: Mexico, es-ES: Spain) or else the default region."""
+        content = self.engine.brain.content
+        locale = language_from_code(person.language, frozenset(content.locales))
+        region = content.region_for_language(person.language) or self.default_region
+        return Session(locale=locale, region=region)
 
     async def _perform(
         self,
