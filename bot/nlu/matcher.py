@@ -38,8 +38,10 @@ class MatchSettings:
     # The meaning layer: an intent's score is (1 - w) * lexical + w * semantic, both 0-100. The semantic
     # score maps cosine `semantic_zero` to 0 and `semantic_full` to 100 (nearest example and centroid).
     semantic_weight: float = 0.5
-    semantic_zero: float = 0.25
+    semantic_zero: float = 0.20
     semantic_full: float = 0.80
+    ridge_weight: float = 0.5  # share of the ridge classifier in the semantic score (bot.nlu.semantic)
+    ridge_full: float = 0.6  # a ridge score this high counts as 100
     risk: RiskSettings = field(default_factory=RiskSettings)
 
 
@@ -350,7 +352,9 @@ class Matcher:
         """0-100 per intent from the nearest example and the intent's centroid."""
         s = self.settings
         cosine = 0.6 * found.nearest + 0.4 * found.centroid
-        return np.clip(100.0 * (cosine - s.semantic_zero) / (s.semantic_full - s.semantic_zero), 0.0, 100.0)
+        near = np.clip(100.0 * (cosine - s.semantic_zero) / (s.semantic_full - s.semantic_zero), 0.0, 100.0)
+        fitted = np.clip(100.0 * found.fitted / s.ridge_full, 0.0, 100.0)
+        return (1.0 - s.ridge_weight) * near + s.ridge_weight * fitted
 
     def match(self, text: str, boost: frozenset[str] = frozenset()) -> MatchResult:
         """Classify one message; a crisis wins over everything, a check-in over every everyday intent."""
@@ -390,6 +394,11 @@ class Matcher:
             )
             similar = {i: s for i, s in self.crisis_similarity(full).items() if i not in vetoed}
             signal = self.crisis.by_example(texts, similar, crisis_scores, best_other)
+        if signal is not None and found and (risk is None or risk.tier != CRISIS) and self.risk.looks_safe(found[0]):
+            # The words of an emergency, the meaning of a question: ask directly instead of sounding the alarm.
+            intent = risk.intent if risk else signal.intent
+            risk = RiskSignal(CHECK_IN, intent, max(risk.score if risk else 0.0, 0.5), None)
+            signal = None
         if signal is not None and risk is not None and risk.intent in self.crisis.intent_ids:
             # The patterns say "emergency"; the meaning layer is better at saying which kind.
             signal = CrisisSignal(risk.intent, signal.reason, signal.score)

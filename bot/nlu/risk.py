@@ -24,12 +24,16 @@ CHECK_IN = "check_in"
 class RiskSettings:
     """Cosine thresholds in the embedding space (USE multilingual: related sentences score 0.5-0.8)."""
 
-    crisis: float = 0.62  # a crisis statement this near: the crisis reply
+    crisis: float = 0.60  # a crisis statement this near: the crisis reply
     check_in: float = 0.52  # a crisis or check-in statement this near: ask directly
     margin: float = 0.02  # ... and nearer than any ordinary intent or look-alike by this much
-    piece_penalty: float = (
-        0.02  # a single sentence of a long post must be a little nearer than a whole message
-    )
+    # A statement only moderately near, but far nearer than anything else: possible risk, ask directly.
+    check_in_floor: float = 0.45
+    clear_margin: float = 0.09
+    # A single clause of a long post must be a little nearer than a whole message.
+    piece_penalty: float = 0.02
+    # A crisis pattern in a message this much nearer a look-alike or an everyday question: check in instead.
+    soften: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,17 @@ class RiskBank:
         """Per intent: halfway between the nearest example and the mean of the three nearest."""
         return np.asarray(0.5 * found.nearest + 0.5 * found.top_mean, dtype=np.float64)
 
+    def looks_safe(self, found: Neighbours) -> bool:
+        """Nearer to a look-alike or an everyday question than to any crisis statement.
+
+        Used to soften a crisis *pattern* to a check-in: "why do people snore when theyre overdosing"
+        says the words of an emergency but means a question.
+        """
+        near = self._nearness(found)
+        crisis = float(near[self._crisis].max()) if self._crisis.any() else 0.0
+        ordinary = float(near[self._ordinary].max()) if self._ordinary.any() else 0.0
+        return max(found.look_alike, ordinary) - crisis >= self.settings.soften
+
     def judge(self, found: Neighbours, piece: Piece | None, index: int | None) -> RiskSignal | None:
         """The tier one text (a piece, or the whole message) reaches on its own."""
         if piece is not None and (piece.negated or piece.hypothetical):
@@ -81,11 +96,12 @@ class RiskBank:
             scores = np.where(mask, near, -1.0)
             n = int(np.argmax(scores))
             score = float(scores[n]) - penalty
-            if score - contrast < s.margin:
-                continue
-            if tier == CRISIS and score >= s.crisis:
+            lead = score - contrast
+            if tier == CRISIS and score >= s.crisis and lead >= s.margin and not (piece and piece.past):
                 reached = CRISIS
-            elif score >= s.check_in:
+            elif (score >= s.check_in and lead >= s.margin) or (
+                score >= s.check_in_floor and lead >= s.clear_margin
+            ):
                 reached = CHECK_IN
             else:
                 continue
@@ -98,7 +114,8 @@ class RiskBank:
         self, whole: Neighbours, pieces: Sequence[Piece], per_piece: Sequence[Neighbours]
     ) -> RiskSignal | None:
         """The highest tier any sentence or the whole message reaches (crisis over check-in, then nearness)."""
-        whole_piece = pieces[0] if len(pieces) == 1 else None
+        # The whole message is told as the past when any clause is ("6 months ago"): a check-in at most.
+        whole_piece = pieces[0] if len(pieces) == 1 else Piece("", False, False, any(p.past for p in pieces))
         # One negated or hypothetical clause makes the whole message unreliable: then only the other
         # clauses speak ("im not suicidal, just asking about strips" is not a risk; "..., but i took
         # everything" still is).

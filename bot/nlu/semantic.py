@@ -27,6 +27,7 @@ class Neighbours:
     centroid: np.ndarray  # (intents,) cosine to each intent's mean example
     top_mean: np.ndarray  # (intents,) mean of the best three, steadier than one lucky example
     look_alike: float  # best cosine to a look-alike statement (0 when there are none)
+    fitted: np.ndarray  # (intents,) a ridge classifier's score, about 0 (no) to 1 (yes)
 
 
 class SemanticIndex:
@@ -70,6 +71,7 @@ class SemanticIndex:
                 mean = rows.mean(axis=0)
                 centroids[n] = mean / (np.linalg.norm(mean) or 1.0)
         self._centroids = centroids
+        self._ridge = _ridge_weights(self._intent_vectors, self._intent_owners, len(self.ids))
 
     @property
     def size(self) -> int:
@@ -85,8 +87,9 @@ class SemanticIndex:
         sims = vectors @ self._intent_vectors.T if len(self._intent_owners) else np.zeros((len(vectors), 0))
         looks = vectors @ self._look_vectors.T if len(self._look_rows) else np.zeros((len(vectors), 0))
         centroid = vectors @ self._centroids.T
+        fitted = vectors @ self._ridge
         found = []
-        for row, look_row, centre in zip(sims, looks, centroid, strict=True):
+        for row, look_row, centre, fit in zip(sims, looks, centroid, fitted, strict=True):
             nearest = np.zeros(len(self.ids), dtype=np.float64)
             top_mean = np.zeros(len(self.ids), dtype=np.float64)
             if len(row):
@@ -107,6 +110,29 @@ class SemanticIndex:
                     np.asarray(centre, dtype=np.float64),
                     top_mean,
                     float(look_row.max()) if len(look_row) else 0.0,
+                    np.asarray(fit, dtype=np.float64),
                 )
             )
         return found
+
+
+RIDGE_PENALTY = 1.0
+
+
+def _ridge_weights(vectors: np.ndarray, owners: np.ndarray, count: int) -> np.ndarray:
+    """A one-vs-rest ridge classifier in closed form: one 512x512 solve at content load, no training loop.
+
+    Each intent's examples weigh the same in total, so an intent with 200 examples does not drown one
+    with 15. On the dev sets it ranks the right intent first more often than the nearest example does.
+    """
+    dims = vectors.shape[1] if len(vectors) else 512
+    if not len(vectors):
+        return np.zeros((dims, count), dtype=np.float32)
+    x = vectors.astype(np.float64)
+    per_intent = np.bincount(owners, minlength=count).astype(np.float64)
+    weight = (1.0 / per_intent[owners])[:, None]
+    weight *= len(owners) / weight.sum()
+    targets = np.zeros((len(owners), count), dtype=np.float64)
+    targets[np.arange(len(owners)), owners] = 1.0
+    gram = x.T @ (x * weight) + RIDGE_PENALTY * np.eye(dims)
+    return np.linalg.solve(gram, x.T @ (targets * weight)).astype(np.float32)

@@ -22,20 +22,28 @@ WINDOW_WORDS = 18
 MIN_PIECE_WORDS = 2
 MAX_PIECES = 24
 
-# Explicit statements that the risk is NOT there: "im not suicidal", "no quiero hacerme daño".
+# Explicit statements that the risk is NOT there ("im not suicidal", "no quiero hacerme daño", "nobody is
+# overdosing right now"), and figures of speech ("id kill for a coffee", "me muero de risa").
 _NEGATED = re.compile(
     r"\b(?:"
     r"(?:im|i am|i m|am) not (?:suicidal|going to (?:kill|hurt|harm) myself|gonna (?:kill|hurt) myself"
-    r"|trying to (?:die|kill myself)|thinking (?:about|of) (?:suicide|killing myself|ending (?:it|things))"
-    r"|in danger|gonna do anything)"
-    r"|not suicidal|never (?:suicidal|been suicidal)|no suicidal (?:thoughts|feelings)"
+    r"|trying to (?:die|kill myself|off myself|end (?:it|my life))|thinking (?:about|of) (?:suicide|killing myself"
+    r"|ending (?:it|things|my life))|in danger|gonna do anything)"
+    r"|not (?:suicidal|trying to (?:die|kill myself|off myself)|an emergency|having an emergency)"
+    r"|no emergency|never (?:suicidal|been suicidal)|no suicidal (?:thoughts|feelings)"
     r"|(?:i )?(?:dont|do not|wont|will not|would never|never would) (?:want to |wanna )?"
-    r"(?:kill|hurt|harm) myself"
-    r"|(?:i )?(?:dont|do not) want to die (?:from|of|because|cause|bc|like)"
-    r"|(?:i )?(?:dont|do not) wanna die (?:from|of|because|cause|bc|like)"
+    r"(?:kill|hurt|harm|off) myself"
+    r"|(?:i )?(?:dont|do not) (?:want to|wanna) (?:end my life|end it all|be dead)"
+    r"|(?:i )?(?:dont|do not) (?:want to|wanna) die (?:from|of|because|cause|bc|like|alone)"
+    r"|(?:nobody|no one|noone|no body) (?:is|s) (?:overdosing|oding|dying|in danger|hurt)"
+    r"|(?:hes|shes|theyre|im|he is|she is|they are|i am) (?:fine|ok|okay|alright|good) now"
+    r"|(?:id|i would|i d) kill for|dying to (?:know|try|see|get)|killing me (?:lol|lmao|haha)"
     r"|no (?:soy|estoy) suicida|no (?:tengo|he tenido) (?:pensamientos|ideas) suicidas"
-    r"|no (?:me )?(?:quiero|voy a) (?:matar|suicidar|hacer dano|lastimar)"
-    r"|no (?:quiero|me quiero) morir (?:de|por|como)"
+    r"|no (?:me )?(?:quiero|voy a) (?:matar|matarme|suicidar|suicidarme|hacer dano|hacerme dano|lastimar"
+    r"|lastimarme|quitar la vida|quitarme la vida)"
+    r"|no quiero acabar con mi vida|no es una emergencia|(?:nadie|ninguno) esta (?:en )?(?:sobredosis|muriendo)"
+    r"|no (?:me )?quiero morir (?:de|por|como|sola|solo)|ya (?:estoy|esta) bien|ahora estoy bien"
+    r"|me muero de (?:risa|sueno|hambre|verguenza|ganas|frio|calor|aburrimiento)"
     r")\b"
 )
 # Questions about what could happen, not what is happening: "what should i do if he stops breathing".
@@ -45,7 +53,8 @@ _HYPOTHETICAL = re.compile(
     r"|if (?:someone|somebody|anyone|a friend|my friend|a person|people|you|u|he|she|they) (?:ever |were to |was to )?"
     r"(?:od|ods|overdose|overdoses|overdosed|stops|stopped|starts|passes|passed|has|had|took|takes|collapses|wont|doesnt)"
     r"|que (?:hago|hacemos|hacer|debo hacer) (?:si|cuando)|en caso de|por si (?:acaso)?"
-    r"|como (?:se|sabe|saber|sabes|reconozco) si|si (?:alguien|un amigo|mi amigo|mi amiga|una persona|la gente)"
+    r"|como (?:se|sabe|saber|sabes|reconozco) si|si (?:alguien|un amigo|mi amigo|mi amiga|una persona|la gente"
+    r"|un dia|algun dia|alguna vez)"
     r")\b"
 )
 
