@@ -39,6 +39,8 @@ from bot.substances.advice import compose
 HUMAN_INTENT = "talk_to_human"
 CRISIS_SUICIDE = "crisis_suicide"
 CRISIS_OVERDOSE = "crisis_overdose"
+CRISIS_MEANS = "crisis_means"
+CHECK_IN_INTENT = "check_in"
 HELP_INTENT = "bot_help"
 PRIVACY_INTENT = "privacy"
 MIXING_INTENT = "mixing_substances"
@@ -122,6 +124,9 @@ class _Turn:
         matcher = self.brain.matcher(self.locale.code)
         boost = self._context_intents()
         result = matcher.match(text, boost)
+        if result.risk == CRISIS and result.intent == CRISIS_MEANS and not self.session.at_risk:
+            # "i have a gun" on its own is a question to ask, not an emergency script; after risk it is one.
+            result = replace(result, intent=CHECK_IN_INTENT, crisis=False, risk=CHECK_IN)
         if result.risk == CRISIS and result.intent:
             return self.crisis(result.intent, result)
         other, crisis = self.other_language(text, result) if may_switch else (None, None)
@@ -138,7 +143,11 @@ class _Turn:
         pending = self.session.pending
         reply_kind = self._short_reply(words)
         if pending and pending.kind == "check_in":
-            answered = self.on_check_in_answer(self._check_in_answer(words, reply_kind), result)
+            # An answer that itself reads as a risk ("no... i just cant anymore") is a yes, whatever its first word.
+            answer = self._check_in_answer(words, reply_kind)
+            if reply_kind is None and result.risk == CHECK_IN:
+                answer = "yes"
+            answered = self.on_check_in_answer(answer, result)
             if answered is not None:
                 return answered
         if result.risk == CHECK_IN:

@@ -9,7 +9,16 @@ from bot.engine import Engine
 from bot.events import Outcome, TextMessage
 from bot.session import Session
 
-CRISIS_INTENTS = {"crisis_overdose", "crisis_suicide"}
+# Every kind of emergency has its own crisis intent and reply (issue "Emergency replies").
+CRISIS_INTENTS = {
+    "crisis_overdose",
+    "crisis_self_overdose",
+    "crisis_stimulant",
+    "crisis_depressant",
+    "crisis_pills",
+    "crisis_suicide",
+    "crisis_means",
+}
 
 PAST_TENSE_OVERDOSE = [
     "i just took 30 pills",
@@ -163,4 +172,5 @@ def test_crisis_phrase_at_the_end_of_a_long_message_gets_the_crisis_reply(engine
 @pytest.mark.parametrize("text", LOOK_ALIKES)
 def test_look_alike_harm_reduction_message_gets_no_crisis_reply(engine: Engine, text: str) -> None:
     outcome = engine.handle(TextMessage(text), Session())
-    assert not any(reply.crisis for reply in outcome.replies), (outcome.intent, outcome.match)
+    # A direct check-in ("are you safe?") is allowed where the words are close; the emergency script is not.
+    assert outcome.risk != "crisis", (outcome.intent, outcome.match)

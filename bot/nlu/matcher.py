@@ -394,7 +394,7 @@ class Matcher:
             )
             similar = {i: s for i, s in self.crisis_similarity(full).items() if i not in vetoed}
             signal = self.crisis.by_example(texts, similar, crisis_scores, best_other)
-        if signal is not None and found and (risk is None or risk.tier != CRISIS) and self.risk.looks_safe(found[0]):
+        if signal is not None and (risk is None or risk.tier != CRISIS) and self._reads_as_question(pieces, found):
             # The words of an emergency, the meaning of a question: ask directly instead of sounding the alarm.
             intent = risk.intent if risk else signal.intent
             risk = RiskSignal(CHECK_IN, intent, max(risk.score if risk else 0.0, 0.5), None)
@@ -439,6 +439,21 @@ class Matcher:
                 topic,
             )
         return replace(top, second=second if second != top.intent else None)
+
+    def _reads_as_question(self, pieces: list[Piece], found: list[Neighbours]) -> bool:
+        """The clause a crisis pattern fired in is nearer a look-alike or an everyday question than a crisis.
+
+        Only that clause is judged, so a long message ending in "he isnt breathing" is not softened by
+        the paragraphs before it; a hit beyond the clauses embedded is never softened.
+        """
+        if not found:
+            return False
+        if len(pieces) == 1:
+            return self.risk.looks_safe(found[0])
+        for n, piece in enumerate(pieces[: len(found) - 1]):
+            if self.crisis.by_pattern(self.prepare(piece.text)) is not None:
+                return self.risk.looks_safe(found[1 + n])
+        return False
 
     def _decide(self, ranked: list[tuple[str, float]]) -> MatchResult:
         """The everyday answer: confident, "did you mean", or no match."""

@@ -26,7 +26,7 @@ class Neighbours:
     nearest: np.ndarray  # (intents,) best cosine to any example of each intent
     centroid: np.ndarray  # (intents,) cosine to each intent's mean example
     top_mean: np.ndarray  # (intents,) mean of the best three, steadier than one lucky example
-    look_alike: float  # best cosine to a look-alike statement (0 when there are none)
+    look_alike: float  # nearness to the look-alikes, measured as for a risk intent (0 when there are none)
     fitted: np.ndarray  # (intents,) a ridge classifier's score, about 0 (no) to 1 (yes)
 
 
@@ -109,11 +109,20 @@ class SemanticIndex:
                     nearest,
                     np.asarray(centre, dtype=np.float64),
                     top_mean,
-                    float(look_row.max()) if len(look_row) else 0.0,
+                    _near_like_a_bank(look_row),
                     np.asarray(fit, dtype=np.float64),
                 )
             )
         return found
+
+
+def _near_like_a_bank(row: np.ndarray) -> float:
+    """Halfway between the nearest and the mean of the three nearest: the measure the risk banks get, so a
+    single look-alike cannot outweigh several close crisis statements."""
+    if not len(row):
+        return 0.0
+    k = min(3, len(row))
+    return float(0.5 * row.max() + 0.5 * np.partition(row, len(row) - k)[-k:].mean())
 
 
 RIDGE_PENALTY = 1.0

@@ -41,9 +41,14 @@ _NEGATED = re.compile(
     r"|no (?:soy|estoy) suicida|no (?:tengo|he tenido) (?:pensamientos|ideas) suicidas"
     r"|no (?:me )?(?:quiero|voy a) (?:matar|matarme|suicidar|suicidarme|hacer dano|hacerme dano|lastimar"
     r"|lastimarme|quitar la vida|quitarme la vida)"
+    r"|no (?:pienso|he pensado|pense) (?:en (?:el suicidio|matarme|suicidarme)|hacerme dano)"
     r"|no quiero acabar con mi vida|no es una emergencia|(?:nadie|ninguno) esta (?:en )?(?:sobredosis|muriendo)"
     r"|no (?:me )?quiero morir (?:de|por|como|sola|solo)|ya (?:estoy|esta) bien|ahora estoy bien"
     r"|me muero de (?:risa|sueno|hambre|verguenza|ganas|frio|calor|aburrimiento)"
+    r"|as prescribed|like (?:my|the) (?:doctor|dr|prescriber) (?:said|told me)|como me (?:dijo|indico|lo receto) el"
+    r" (?:doctor|medico)|como me (?:las|lo|los) recetaron|(?:pero|but) ya no|but not anymore|not anymore"
+    r"|(?:cut|burnt|burned) my (?:finger|hand|thumb) (?:cooking|chopping|shaving)|me (?:corte|queme) (?:con un cuchillo|el dedo"
+    r"|la mano) (?:cocinando|picando)|me corte (?:con un cuchillo )?(?:cocinando|picando|afeitandome)"
     r")\b"
 )
 # Questions about what could happen, not what is happening: "what should i do if he stops breathing".
@@ -59,12 +64,15 @@ _HYPOTHETICAL = re.compile(
 )
 
 
-# A death or an overdose told as the past: grief and stories, not an emergency now.
+# A death or an overdose told as the past (grief and stories), or wondered about in the first person ("what
+# if i took too much"): possible risk at most, never the emergency script on meaning alone.
 _PAST = re.compile(
-    r"\b(?:died|passed away|passed on|grieving|grief|funeral|memorial|rip|anniversary of"
+    r"\b(?:(?:what|wat) if i|what happens if i|(?:que|qué) pasa si (?:me|yo)|y si (?:me|yo)"
+    r"|(?<!desde )hace (?:tiempo|mucho) (?:quise|intente|pense|trate)|(?:a day|daily|a week) for (?:years|months)"
+    r"|died|passed away|passed on|grieving|grief|funeral|memorial|rip|anniversary of"
     r"|last (?:week|month|year|summer|winter|spring|fall)|(?:years|months|weeks) ago|a (?:year|month) ago"
     r"|murio|fallecio|falleció|velorio|funeral|luto|el (?:ano|mes) pasado|la semana pasada"
-    r"|hace (?:anos|meses|semanas|un ano|un mes))\b"
+    r"|(?<!desde )hace (?:anos|meses|semanas|un ano|un mes))\b"
 )
 
 
