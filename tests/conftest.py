@@ -1,4 +1,6 @@
-"""Shared fixtures: the shipped content is loaded once per test session (it is immutable), a real Redis
+"""Shared fixtures: the shipped content is loaded once per test session (it is immutable), with the
+fictional example directory attached so referral features can be driven (the shipped content serves
+none), a real Redis
 with a fresh key prefix per test (its keys deleted afterwards), and a real three-primary Redis Cluster
 started once, only if a test asks for it."""
 
@@ -6,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 
 import pytest
 from redis.asyncio import Redis
@@ -13,12 +16,13 @@ from redis.asyncio import Redis
 from bot.brain import Brain
 from bot.engine import Engine
 from tests.cluster_support import ClusterNodes, running_cluster
+from tests.example_directory import example_directory
 from tests.redis_support import reachable_redis
 
 
 @pytest.fixture(scope="session")
 def brain() -> Brain:
-    return Brain.load()
+    return replace(Brain.load(), directory=example_directory())
 
 
 @pytest.fixture

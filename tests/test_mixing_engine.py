@@ -34,7 +34,8 @@ def mixing_reply(outcome: Outcome) -> Reply:
         ("can i take xanax with my methadone", "Dangerous"),
         ("mixing coke and molly", "High risk"),
         ("weed and a few beers together", "Use caution"),
-        ("can i have a few beers on zoloft", "Lower risk, not risk-free"),
+        ("can i have a few beers on zoloft", "Use caution"),
+        ("a couple of beers on acid", "Lower risk, not risk-free"),
     ],
 )
 def test_each_risk_level_is_answered_with_its_label_and_note(engine: Engine, text: str, label: str) -> None:
@@ -50,9 +51,9 @@ def test_depressant_mix_says_overdose_naloxone_and_never_alone_with_regional_num
 
 
 def test_unknown_pair_gets_honest_answer_and_general_advice(engine: Engine) -> None:
-    outcome = engine.handle(TextMessage("weed and molly at the same time"), Session())
+    outcome = engine.handle(TextMessage("weed and poppers at the same time"), Session())
     reply = mixing_reply(outcome)
-    assert "I don't have" in reply.text and "Cannabis + MDMA" in reply.text
+    assert "I don't have" in reply.text and "Cannabis + poppers" in reply.text
     assert "/human" in reply.text
     assert "Dangerous" not in reply.text and "High risk" not in reply.text
 
@@ -124,5 +125,5 @@ def test_spanish_question_gets_spanish_notes_and_frames(spanish_brain: Brain) ->
 
 def test_spanish_unknown_pair_is_honest_in_spanish(spanish_brain: Brain) -> None:
     engine = Engine(spanish_brain)
-    reply = mixing_reply(engine.handle(TextMessage("mota y éxtasis juntos"), Session(locale="es")))
+    reply = mixing_reply(engine.handle(TextMessage("mota y poppers juntos"), Session(locale="es")))
     assert "no tengo información" in reply.text

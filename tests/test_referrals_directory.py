@@ -12,6 +12,7 @@ from bot.cli import main
 from bot.errors import ContentError, ContentProblem
 from bot.referrals.loader import load_directory, plausible_phone
 from bot.referrals.model import SERVICE_KINDS
+from tests.example_directory import EXAMPLE_FILE, example_directory
 from tests.minimal_content import write_minimal_content
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,8 +42,7 @@ def only_problem(tmp_path: Path, text: str) -> ContentProblem:
 
 
 def test_shipped_example_directory_loads_without_problems_and_covers_every_kind() -> None:
-    directory, problems = load_directory(REPO, regions=["us", "ca", "uk", "ie", "au"])
-    assert problems == []
+    directory = example_directory()
     assert 10 <= len(directory.services) <= 15
     assert directory.kinds == frozenset(SERVICE_KINDS)
     assert len({s.city for s in directory.services}) == 3
@@ -50,8 +50,13 @@ def test_shipped_example_directory_loads_without_problems_and_covers_every_kind(
 
 
 def test_example_file_says_it_is_an_example_at_the_top() -> None:
-    head = (REPO / "services" / "example.yml").read_text().splitlines()[:4]
+    head = EXAMPLE_FILE.read_text().splitlines()[:4]
     assert any("EXAMPLE DIRECTORY" in line and "FICTIONAL" in line for line in head)
+
+
+def test_shipped_content_serves_no_fictional_service() -> None:
+    assert Brain.load(REPO).directory.services == ()
+    assert not list((REPO / "services").glob("*.y*ml"))  # real directories only; the example is in examples/
 
 
 def test_content_root_without_services_folder_has_an_empty_directory(tmp_path: Path) -> None:

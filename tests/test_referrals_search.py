@@ -12,12 +12,12 @@ from bot.brain import Brain
 from bot.content.model import SourceRef
 from bot.referrals.card import ReferralTexts, referral_card, service_block
 from bot.referrals.hours import HoursSyntaxError, OpenStatus, open_status, parse_day
-from bot.referrals.loader import load_directory
 from bot.referrals.model import Directory, Service, WeeklyHours
 from bot.referrals.search import Found, at_place, haversine_km, near_location
+from tests.example_directory import example_directory
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLE: Directory = load_directory(REPO)[0]
+EXAMPLE: Directory = example_directory()
 ANY: frozenset[str] = frozenset()
 # Monday 3 June 2024 (summer time in Portland, Chicago and Manchester).
 MONDAY = datetime(2024, 6, 3, tzinfo=UTC)

@@ -10,6 +10,7 @@ from rapidfuzz import fuzz, process
 from bot.content.model import (
     CRISIS_RESPONSES,
     MIN_EXAMPLES,
+    MIXING_RESPONSES,
     PHONE_FRIENDLY_CHARS,
     REGION_PLACEHOLDERS,
     SYSTEM_RESPONSES,
@@ -22,12 +23,15 @@ from bot.errors import ContentProblem
 from bot.nlu.matcher import Matcher
 from bot.nlu.normalise import Normaliser
 from bot.referrals.card import REFERRAL_RESPONSES
+from bot.substances.model import SAFE_WORDS
 
 # Examples this similar (rapidfuzz token_sort_ratio, after normalising) under two intents blur them.
 NEAR_DUPLICATE = 90.0
 # Engine placeholders and the only responses the engine fills them in.
 ENGINE_FILLED: dict[str, frozenset[str]] = {"suggestion": frozenset({"confirm"})}
 _PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+# The intent whose reply is the general answer about mixing (the engine's MIXING_INTENT).
+MIXING_INTENT = "mixing_substances"
 # Every variant of a crisis intent's reply gives these, filled from resources/regions.yml.
 CRISIS_PLACEHOLDERS: tuple[str, ...] = ("emergency_number", "crisis_line")
 # Digit groups joined by one space, dot or dash (brackets allowed): "911", "13 11 14", "1-800-662-4357".
@@ -212,6 +216,32 @@ def placeholder_findings(content: Content, locale: Locale) -> list[ContentProble
     return found
 
 
+def safe_claim_findings(locale: Locale) -> list[ContentProblem]:
+    """Mixing replies that call a combination safe; the notes in substances/ are refused at load."""
+    mixing = set(MIXING_RESPONSES)
+    if MIXING_INTENT in locale.intents:
+        mixing.add(locale.intents[MIXING_INTENT].response)
+    pattern = SAFE_WORDS.get(locale.code)
+    found = []
+    for response_id in sorted(mixing):
+        response = locale.responses.get(response_id)
+        if response is None or pattern is None:
+            continue
+        lines = response.variant_lines or (response.source.line,) * len(response.variants)
+        for text, line in zip(response.variants, lines, strict=False):
+            claim = pattern.search(text)
+            if claim:
+                found.append(
+                    ContentProblem(
+                        response.source.file,
+                        line,
+                        f"mixing reply '{response_id}' calls a combination '{claim.group(0)}'",
+                        "no mix is risk-free: say what the risk is and how to lower it",
+                    )
+                )
+    return found
+
+
 def quality_findings(content: Content, matchers: Mapping[str, Matcher] | None = None) -> list[ContentProblem]:
     """Things that load fine but make the bot worse; reported by `peerline validate --strict`."""
     found: list[ContentProblem] = []
@@ -226,6 +256,7 @@ def quality_findings(content: Content, matchers: Mapping[str, Matcher] | None = 
         found += misleading_example_findings(locale, matcher)
         found += near_duplicates(locale)
         found += placeholder_findings(content, locale)
+        found += safe_claim_findings(locale)
         used = {intent.response for intent in locale.intents.values()} | set(SYSTEM_RESPONSES)
         used |= set(REFERRAL_RESPONSES)
         for intent in locale.intents.values():

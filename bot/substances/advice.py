@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import combinations
 
 from bot.content.html import escape
@@ -38,11 +38,16 @@ class MixingAdvisor:
         ids = self.recogniser.substances(text)[:MAX_SUBSTANCES]
         if len(ids) < 2 or not about_taking_together(text, self.guide.lexicon.cues):
             return None
+        return self.advice_for(ids)
+
+    def advice_for(self, ids: Sequence[str]) -> MixingAdvice:
+        """Every pair of these substances (lexicon ids, in the order named), most dangerous first."""
         lexicon = self.guide.lexicon
         substances = tuple(lexicon.substances[i] for i in ids)
+        # One drug that slows breathing is enough for the overdose paragraph: "molly and fentanyl" too.
         pairs = [
             PairAdvice(
-                a, b, self.guide.combination(a, b), lexicon.depressant(a.id) and lexicon.depressant(b.id)
+                a, b, self.guide.combination(a, b), lexicon.depressant(a.id) or lexicon.depressant(b.id)
             )
             for a, b in combinations(substances, 2)
         ]
@@ -77,7 +82,7 @@ def compose(advisor: MixingAdvisor, advice: MixingAdvice, locale: str | None, sa
 
     `say(response_id, substances)` renders one of the mixing system responses in the person's language.
     """
-    closing = [say("mixing_depressants", "")] if advice.depressants else []
+    closing = [say("mixing_depressants", "")] if advice.overdose_risk else []
     closing.append(say("mixing_general", ""))
     unknown = _capitalised(", ".join(pair_name(p, locale) for p in advice.unknown))
     middle = [say("mixing_unknown_pair", unknown)] if unknown else []

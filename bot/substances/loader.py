@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from bot.errors import ContentProblem
 from bot.substances.model import (
     NOTE_LOCALES,
     RISK_LEVELS,
+    SAFE_WORDS,
     Alias,
     Combination,
     Cues,
@@ -37,11 +37,6 @@ CUE_KEYS = ("together", "weak", "apart", "not_after", "not_before")
 DEPRESSANT_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("overdose", "naloxone"),
     "es": ("sobredosis", "naloxona"),
-}
-# A risk is never framed as safe; "safer" and "más seguro" (ways to lower risk) are fine.
-SAFE_WORDS: dict[str, re.Pattern[str]] = {
-    "en": re.compile(r"\bsafe\b|\bharmless\b|\bno risk\b", re.IGNORECASE),
-    "es": re.compile(r"(?<!m[aá]s )\bsegur[oa]s?\b|\bsin riesgo\b|\binofensiv[oa]\b", re.IGNORECASE),
 }
 
 

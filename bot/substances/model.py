@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -9,6 +10,20 @@ from bot.content.model import SourceRef
 
 # Most dangerous first; the order sorts replies. There is no "safe" level on purpose.
 RISK_LEVELS: tuple[str, ...] = ("dangerous", "high", "caution", "low")
+# Words that call a combination safe, per language; `validate` refuses them in notes and labels and
+# `validate --strict` in the mixing replies. Chosen to catch the claim, not the advice around it:
+#   en  "safe" as a whole word also catches "safe to" and "is it safe"; "safer" (how to lower a risk)
+#       and "unsafe" are other words. "is fine" / "are fine" is the same claim in other words.
+#   es  "seguro/segura(s)" catches "es seguro" and "segura de usar", but not "más seguro" (comparative,
+#       like "safer") nor "seguridad"/"con seguridad" (doing something safely). "sin riesgo" and
+#       "sin peligro" are the claim too; "riesgo menor, pero no cero" is not.
+SAFE_WORDS: dict[str, re.Pattern[str]] = {
+    "en": re.compile(r"\bsafe\b|\bharmless\b|\bno risk\b|\b(?:is|are) fine\b", re.IGNORECASE),
+    "es": re.compile(
+        r"(?<!m[aá]s )\bsegur[oa]s?\b|\bsin (?:ning[uú]n )?(?:riesgo|peligro)\b|\binofensiv[oa]s?\b",
+        re.IGNORECASE,
+    ),
+}
 # Every label and note is written in each of these languages.
 NOTE_LOCALES: tuple[str, ...] = ("en", "es")
 DEFAULT_NOTE_LOCALE = "en"
@@ -94,7 +109,7 @@ class PairAdvice:
     first: Substance
     second: Substance
     combination: Combination | None
-    depressants: bool  # both slow breathing: overdose risk, naloxone, never use alone
+    overdose_risk: bool  # an opioid or another drug that slows breathing: naloxone, never use alone
 
     @property
     def rank(self) -> int:
@@ -112,8 +127,8 @@ class MixingAdvice:
     unknown: tuple[PairAdvice, ...]
 
     @property
-    def depressants(self) -> bool:
-        return any(p.depressants for p in self.known + self.unknown)
+    def overdose_risk(self) -> bool:
+        return any(p.overdose_risk for p in self.known + self.unknown)
 
 
 @dataclass(frozen=True)
