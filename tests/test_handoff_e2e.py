@@ -17,7 +17,6 @@ import pytest
 
 from bot.brain import Brain
 from bot.content.html import escape
-from bot.handoff.alias import conversation_alias
 from bot.telegram.application import DESK_KEY, METRICS_KEY
 from bot.telegram.desk import SupportersDesk
 from tests.fake_telegram import Call
@@ -25,7 +24,6 @@ from tests.telegram_harness import (
     ALICE,
     BOB,
     GROUP,
-    ID_SECRET,
     RunningBot,
     StartBot,
     bot_factory,
@@ -142,6 +140,12 @@ class Desk:
         assert texts
         return topic
 
+    async def alias(self, person: int = ALICE) -> str:
+        """The alias of the person's open conversation (one per conversation)."""
+        record = await self.desk.queue.get(self.bot.user_key(person))
+        assert record is not None, "no open conversation"
+        return record.alias
+
     async def sweep(self, advance: float) -> None:
         self.clock.now += advance
         await self.desk.queue.redis.delete(f"{self.bot.prefix}:hq:lock:{{sweep}}")
@@ -238,7 +242,7 @@ async def test_queue_position_and_card_show_topics_not_words(start_desk: Any) ->
     call = desk.card_call(topic)
     assert call is not None
     text = str(call.params["text"])
-    alias = conversation_alias(ID_SECRET, desk.bot.user_key(ALICE))
+    alias = await desk.alias()
     assert alias in text and "Naloxone" in text and "how do i use" not in text
     created = desk.tg.calls_to("createForumTopic")[0]
     assert created.params["name"] == alias
@@ -369,8 +373,8 @@ async def test_crisis_while_waiting_jumps_the_queue(start_desk: Any) -> None:
     await desk.in_group(SAM, "/queue")
     listing = await desk.group_reply("<b>Waiting</b>")
     lines = str(listing.params["text"]).splitlines()
-    alice = conversation_alias(ID_SECRET, desk.bot.user_key(ALICE))
-    bob = conversation_alias(ID_SECRET, desk.bot.user_key(BOB))
+    alice = await desk.alias(ALICE)
+    bob = await desk.alias(BOB)
     assert alice in lines[1] and "🚨" in lines[1]
     assert bob in lines[2]
 
@@ -657,7 +661,7 @@ async def test_queue_and_mine_list_conversations(start_desk: Any) -> None:
     topic = await desk.claimed()
     await desk.in_group(SAM, "/mine")
     mine = await desk.group_reply("<b>Your conversations</b>")
-    assert conversation_alias(ID_SECRET, desk.bot.user_key(ALICE)) in mine.params["text"]
+    assert await desk.alias() in mine.params["text"]
     await desk.in_group(SAM, "/queue", topic)
     await desk.group_reply("Nobody is waiting.")
 
@@ -667,6 +671,7 @@ async def test_block_stops_a_person_reaching_supporters_but_the_bot_and_crisis_r
 ) -> None:
     desk: Desk = await start_desk()
     topic = await desk.claimed()
+    alias = await desk.alias()
     await desk.in_group(SAM, "/block", topic)
     blocked = await desk.group_reply("Blocked. To undo: /unblock")
     await eventually(lambda: _has(desk.bot, ALICE, "ended the chat"))
@@ -676,7 +681,6 @@ async def test_block_stops_a_person_reaching_supporters_but_the_bot_and_crisis_r
     await desk.alice_says("my friend isnt breathing")
     await eventually(lambda: _has(desk.bot, ALICE, OVERDOSE_REPLY))
     assert len(desk.tg.calls_to("createForumTopic")) == 1
-    alias = conversation_alias(ID_SECRET, desk.bot.user_key(ALICE))
     assert alias in blocked.params["text"]
     await desk.in_group(SAM, f"/unblock {alias}")
     await desk.group_reply("Unblocked")
@@ -698,16 +702,71 @@ async def nothing_left_about_alice(desk: Desk, topic: int | None = None) -> None
         assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{queue}}") == 0
 
 
-async def test_forget_mid_handoff_ends_it_and_removes_queue_entry_and_mappings(start_desk: Any) -> None:
+async def test_forget_mid_handoff_deletes_the_topic_and_says_so_and_the_person_returns_as_someone_new(
+    start_desk: Any,
+) -> None:
+    """Review finding 1: /forget left the person's words in the group under an alias that came back."""
     desk: Desk = await start_desk()
     topic = await desk.claimed()
+    alias = await desk.alias()
+    await desk.alice_says("my name is Alicia and I live at 12 Secret Rd")
+    await desk.tg.wait_for(lambda: len(desk.copies_to(GROUP, topic)) >= 1, description="the copy")
+    await desk.in_group(SAM, "thanks for telling me, Alicia", topic)
     await desk.alice_says("/forget")
     await desk.alice_says("yes")
-    await desk.group_reply("deleted their data")
-    close = (await desk.tg.wait_for_calls("closeForumTopic"))[0]
-    assert close.params["message_thread_id"] == topic
-    await eventually(lambda: _has(desk.bot, ALICE, "deleted"))
+    await desk.group_reply("deleted their data with /forget")
+    deleted = (await desk.tg.wait_for_calls("deleteForumTopic"))[0]
+    assert deleted.params["message_thread_id"] == topic
+    assert not any("Secret Rd" in str(m) or "Alicia" in str(m) for m in desk.tg.messages_in(GROUP))
+    reply = await sent_containing(desk, "sendMessage", ALICE, "deleted from their team's chat")
+    assert "new made-up name" in reply.params["text"]
     await nothing_left_about_alice(desk, topic)
+
+    await desk.ask_for_human()
+    assert await desk.alias() != alias
+
+
+async def test_forget_after_an_ended_conversation_deletes_its_topic_too(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.alice_says("/end")
+    await eventually(lambda: _has(desk.bot, ALICE, "ended"))
+    await desk.alice_says("/forget")
+    await desk.alice_says("yes")
+    deleted = (await desk.tg.wait_for_calls("deleteForumTopic"))[0]
+    assert deleted.params["message_thread_id"] == topic
+    await sent_containing(desk, "sendMessage", ALICE, "deleted from their team's chat")
+    await nothing_left_about_alice(desk)
+
+
+async def test_forget_where_the_topic_cannot_be_deleted_deletes_the_copies_and_card_and_says_what_is_left(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    _, card = desk.ticket(topic)
+    await desk.alice_says("I live at 12 Secret Rd")
+    await desk.tg.wait_for(lambda: len(desk.copies_to(GROUP, topic)) >= 1, description="the copy")
+    copy = int(desk.copies_to(GROUP, topic)[0].result["message_id"])
+    desk.tg.fail_next("deleteForumTopic", 400, description="Bad Request: not enough rights to delete topic")
+    await desk.alice_says("/forget")
+    await desk.alice_says("yes")
+    await desk.tg.wait_for_calls("deleteMessage", 2)
+    assert desk.tg.get_message(GROUP, copy) is None and desk.tg.get_message(GROUP, card) is None
+    await sent_containing(desk, "sendMessage", ALICE, "deleted from their team's chat")
+
+
+async def test_forget_where_nothing_can_be_deleted_asks_admins_and_tells_the_person_what_is_left(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    await desk.claimed()
+    desk.tg.fail_next("deleteForumTopic", 400, description="Bad Request: not enough rights to delete topic")
+    desk.tg.fail_next("deleteMessage", 400, description="Bad Request: message can't be deleted for everyone")
+    await desk.alice_says("/forget")
+    await desk.alice_says("yes")
+    await desk.group_reply("An admin, please delete these topics")
+    await sent_containing(desk, "sendMessage", ALICE, "asked them to delete it")
 
 
 async def test_forget_after_a_block_leaves_nothing_about_the_person(start_desk: Any) -> None:
@@ -737,16 +796,16 @@ async def alice_blocks_the_bot(desk: Desk) -> None:
     )
 
 
-async def test_blocking_the_bot_mid_handoff_closes_the_topic_and_leaves_nothing_about_the_person(
+async def test_blocking_the_bot_mid_handoff_deletes_the_topic_and_leaves_nothing_about_the_person(
     start_desk: Any,
 ) -> None:
     desk: Desk = await start_desk()
     topic = await desk.claimed()
     await alice_blocks_the_bot(desk)
-    note = await desk.group_reply("The person has blocked the bot")
-    assert note.params["message_thread_id"] == topic
-    close = (await desk.tg.wait_for_calls("closeForumTopic"))[0]
-    assert close.params["message_thread_id"] == topic
+    note = await desk.group_reply("The person blocked the bot")
+    assert note.params.get("message_thread_id") is None  # in General: the topic is gone
+    deleted = (await desk.tg.wait_for_calls("deleteForumTopic"))[0]
+    assert deleted.params["message_thread_id"] == topic
     await nothing_left_about_alice(desk, topic)
 
 
@@ -757,8 +816,8 @@ async def test_a_reply_refused_because_the_person_blocked_the_bot_closes_their_w
     topic = await desk.ask_for_human()
     desk.tg.block_user(ALICE)
     await desk.alice_says("how do i use naloxone")  # waiting, so the bot answers: the reply gets 403
-    await desk.group_reply("The person has blocked the bot")
-    (await desk.tg.wait_for_calls("closeForumTopic"))[0]
+    await desk.group_reply("The person blocked the bot")
+    (await desk.tg.wait_for_calls("deleteForumTopic"))[0]
     await nothing_left_about_alice(desk, topic)
 
 
@@ -928,3 +987,16 @@ async def test_a_restarted_bot_carries_on_a_claimed_conversation_from_redis(brai
         await desk.in_group(SAM, "yes, still here", topic)
         await desk.tg.wait_for(lambda: bool(desk.copies_to(ALICE)), description="the reply relayed")
         assert len(desk.tg.calls_to("createForumTopic")) == 1
+
+
+async def test_blocking_the_bot_deletes_the_persons_keys_before_the_slow_group_deletes(
+    start_desk: Any,
+) -> None:
+    """Review finding 13: the keys waited behind throttled group sends (and lived on if the process died)."""
+    desk: Desk = await start_desk()
+    await desk.claimed()
+    desk.tg.delay("deleteForumTopic", 3.0)
+    await alice_blocks_the_bot(desk)
+    await desk.tg.wait_for_calls("deleteForumTopic")  # recorded on arrival; its answer is held back
+    user = desk.bot.user_key(ALICE)
+    assert user not in repr(await desk.bot.stored())

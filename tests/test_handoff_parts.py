@@ -23,12 +23,14 @@ USER = "0123456789abcdef0123456789abcdef"
 NOW = 1_800_000_000.0
 
 
-def test_alias_is_friendly_stable_and_depends_on_the_secret() -> None:
-    alias = conversation_alias(SECRET, USER)
+def test_alias_is_friendly_per_conversation_and_depends_on_the_secret() -> None:
+    alias = conversation_alias(SECRET, USER, "a1b2c3")
     assert re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+ \d{4}", alias)
-    assert conversation_alias(SECRET, USER) == alias
-    assert conversation_alias("another-secret-0123456789", USER) != alias
-    many = {conversation_alias(SECRET, f"{i:032x}") for i in range(2000)}
+    assert conversation_alias(SECRET, USER, "a1b2c3") == alias
+    assert conversation_alias("another-secret-0123456789", USER, "a1b2c3") != alias
+    # The same person's next conversation is someone new to the supporters.
+    assert conversation_alias(SECRET, USER, "d4e5f6") != alias
+    many = {conversation_alias(SECRET, f"{i:032x}", "a1b2c3") for i in range(2000)}
     assert len(many) >= 1990  # clashes are rare
 
 

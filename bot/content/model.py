@@ -55,6 +55,8 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "resources",
     "region_set",
     "forgotten",
+    "forgotten_supporters",  # /forget deleted conversations from the supporters' group (bot/telegram/)
+    "forgotten_supporters_partly",
     "flood",
     "handoff_terminal",
     "empty",

@@ -7,6 +7,7 @@ Key schema (``user`` is a `UserKeys.key`, an HMAC of the Telegram id, never the 
     {prefix}:{<user>}:handoff   hash    the open handoff to peer supporters (see bot/handoff/queue.py)
     {prefix}:{<user>}:blocked   string  set by a supporter's /block (see bot/handoff/queue.py)
     {prefix}:{<user>}:feedback  string  a feedback question is open; one answer counts (bot/handoff/queue.py)
+    {prefix}:{<user>}:group     list    the person's topics and messages in the supporters' group, for /forget
 
 The user key sits in a hash tag (``{...}``), so all of one user's keys map to one Redis Cluster slot:
 `forget` is then a single multi-key DEL that works on a cluster too; the flood counter is one Lua script

@@ -25,11 +25,12 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.content.html import escape
 from bot.engine import Engine
+from bot.errors import StoreUnavailable
 from bot.events import Reply
 from bot.handoff import card
 from bot.handoff.alias import conversation_alias
 from bot.handoff.hours import OpeningHours, describe
-from bot.handoff.queue import HandoffQueue
+from bot.handoff.queue import GroupTrace, HandoffQueue
 from bot.handoff.record import Handoff
 from bot.handoff.sealed import ChatIdSeal, SealBroken
 from bot.handoff.timers import Duty, HandoffLimits, duties
@@ -38,7 +39,7 @@ from bot.privacy import UserKeys
 from bot.referrals.card import referral_card
 from bot.referrals.model import SERVICE_KINDS
 from bot.session import Session
-from bot.telegram.handoff import HandoffRequest, RelayFailed
+from bot.telegram.handoff import Erased, EraseInGroup, HandoffRequest, RelayFailed
 from bot.telegram.render import NO_PREVIEW, send_reply
 from bot.usage.recorder import UsageRecorder
 
@@ -53,8 +54,18 @@ DELAY_NOTICE_SECONDS = 10.0  # a relay slower than this means Telegram's group l
 MAX_ALIAS_CHARS = 32
 _ALIAS_RE = re.compile(r"[\w .'-]{1,32}")
 NOT_A_SUPPORTER = "Only peer supporters on the rota can claim or close conversations."
-BLOCKED_NOTE = "The person has blocked the bot; the conversation is closed."
-FORGOTTEN_NOTE = "The person deleted their data with /forget. This conversation is closed."
+BLOCKED_CLOSE_NOTE = "The person has blocked the bot; the conversation is closed."
+BLOCKED_NOTE = "The person blocked the bot"
+FORGOTTEN_NOTE = "The person deleted their data with /forget"
+ERASED_NOTE = "🗑 {who}: {why}, so their conversations were deleted from this group."
+NOT_ERASED_NOTE = (
+    "⚠️ {who}: {why}, but the bot could not delete everything from this group (it needs the "
+    "<i>Delete messages</i> and <i>Manage topics</i> admin rights). An admin, please delete these topics "
+    "now: {topics}"
+)
+# Telegram's words for a topic or message that is already gone (deleting it again is no failure).
+_ALREADY_GONE = re.compile(r"not found|TOPIC_ID_INVALID|MESSAGE_ID_INVALID", re.I)
+ALIAS_DRAWS = 5  # a new conversation's alias is drawn again while a block answers to it
 NOT_DELIVERED = (
     "⚠️ Your last message could not be delivered to the person (Telegram refused it or did not answer). "
     "Please send it again."
@@ -128,10 +139,11 @@ class SupportersDesk:
             await self._tell(bot, request.chat_id, "handoff_closed_hours", session, next_open=next_open)
             return
         intents = self.engine.brain.content.locale(session.locale).intents
+        ticket, alias = await self._new_conversation(user)
         record = Handoff(
             user=user,
-            ticket=self.queue.new_ticket(),
-            alias=conversation_alias(self._alias_secret, user),
+            ticket=ticket,
+            alias=alias,
             chat=self.seal.seal(request.chat_id, user),
             since=now,
             crisis=any(i in intents and intents[i].crisis for i in session.recent_intents),
@@ -151,6 +163,15 @@ class SupportersDesk:
             if record.crisis:
                 await self._announce_crisis(bot, record)
 
+    async def _new_conversation(self, user: str) -> tuple[str, str]:
+        """A ticket and the alias it gives, drawn again while a block answers to that alias (/unblock)."""
+        for _ in range(ALIAS_DRAWS):
+            ticket = self.queue.new_ticket()
+            alias = conversation_alias(self._alias_secret, user, ticket)
+            if not await self.queue.alias_in_use(alias):
+                break
+        return ticket, alias
+
     async def take_feedback(self, user: str) -> bool:
         return await self.queue.take_feedback(user)
 
@@ -168,7 +189,13 @@ class SupportersDesk:
         record = await self.queue.update(record, last_person=self.clock(), idle_reminded=False)
 
         async def copy(topic: int) -> object:
-            return await bot.copy_message(self.settings.chat_id, chat_id, message_id, message_thread_id=topic)
+            copied = await bot.copy_message(
+                self.settings.chat_id, chat_id, message_id, message_thread_id=topic
+            )
+            # The copy got there even if Redis fails now: only /forget's fallback would miss it.
+            with contextlib.suppress(StoreUnavailable):
+                await self.queue.remember_in_group(record.user, topic, copied.message_id)
+            return copied
 
         started = time.monotonic()
         try:
@@ -210,14 +237,74 @@ class SupportersDesk:
             await self._close(bot, record, "The person left the queue.")
         await self._tell(bot, chat_id, "handoff_left_queue", session)
 
-    async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
-        """/forget, or the person blocked the bot: end any handoff and remove its queue entry and mappings
-        (the record goes with them)."""
+    async def forget(self, user: str, *, blocked: bool = False) -> EraseInGroup:
+        """/forget, or the person blocked the bot: end any handoff and remove its queue entry, mappings, block
+        and trace in the group from Redis now; the returned erasure then deletes their topics in the group.
+
+        The keys go first: the group's sends are throttled, and a process that dies meanwhile must not
+        leave the person's keys behind until their TTL.
+        """
         record = await self.queue.get(user)
         if record is not None:
-            await self._close(bot, record, BLOCKED_NOTE if blocked else FORGOTTEN_NOTE)
-        # A block goes too (with its alias lookup): /forget leaves nothing about the person.
-        await self.queue.unblock(conversation_alias(self._alias_secret, user))
+            await self.queue.close(user, record)
+            log_event(log, "handoff_closed", alias=self.keys.alias(user), claimed=record.claimed)
+        trace = await self.queue.take_group_trace(user)
+        if record is not None and record.topic is not None and record.topic not in trace.topics:
+            trace = GroupTrace((*trace.topics, record.topic), trace.messages)
+        await self.queue.forget_block(user)
+        why = BLOCKED_NOTE if blocked else FORGOTTEN_NOTE
+        who = escape(record.alias) if record is not None else "A person"
+
+        async def erase(bot: Bot) -> Erased:
+            return await self._erase(bot, trace, who, why)
+
+        return erase
+
+    async def _erase(self, bot: Bot, trace: GroupTrace, who: str, why: str) -> Erased:
+        """Delete the person's topics; where a topic can't be deleted, its recorded messages one by one."""
+        if not trace.topics:
+            return "nothing"
+        left: list[int] = []
+        for topic in trace.topics:
+            if await self._delete_topic(bot, topic):
+                continue
+            with contextlib.suppress(TelegramError):
+                await bot.close_forum_topic(self.settings.chat_id, topic)
+            if not await self._delete_messages(bot, trace.messages.get(topic, ())):
+                left.append(topic)
+        log_event(log, "handoff_erased", topics=len(trace.topics), left=len(left))
+        if not left:
+            await self._post(bot, None, ERASED_NOTE.format(who=who, why=why))
+            return "deleted"
+        links = [card.topic_link(self.settings.chat_id, t) or f"topic {t}" for t in left]
+        await self._post(bot, None, NOT_ERASED_NOTE.format(who=who, why=why, topics=" ".join(links)))
+        return "partly"
+
+    async def _delete_topic(self, bot: Bot, topic: int) -> bool:
+        try:
+            await bot.delete_forum_topic(self.settings.chat_id, topic)
+        except BadRequest as exc:
+            if _ALREADY_GONE.search(str(exc)) or _BROKEN_TOPIC.search(str(exc)):
+                return True
+            log_event(log, "topic_delete_failed", logging.WARNING, error=type(exc).__name__)
+            return False
+        except TelegramError as exc:
+            log_event(log, "topic_delete_failed", logging.WARNING, error=type(exc).__name__)
+            return False
+        return True
+
+    async def _delete_messages(self, bot: Bot, messages: tuple[int, ...]) -> bool:
+        """True if every message is gone (already deleted counts)."""
+        done = True
+        for message_id in messages:
+            try:
+                await bot.delete_message(self.settings.chat_id, message_id)
+            except BadRequest as exc:
+                if not _ALREADY_GONE.search(str(exc)):
+                    done = False
+            except TelegramError:
+                done = False
+        return done
 
     # -- the supporters' side (called by the group handlers) ---------------------------------
 
@@ -266,6 +353,8 @@ class SupportersDesk:
         record = await self.queue.by_topic(topic)
         if record is None:
             return
+        # A supporter's words in the topic are about the person: /forget deletes them with the topic.
+        await self.queue.remember_in_group(record.user, topic, message.message_id)
         text = message.text or message.caption or ""
         if text.lstrip().startswith("//"):
             return  # an internal note for the team
@@ -284,7 +373,7 @@ class SupportersDesk:
         try:
             await bot.copy_message(chat_id, self.settings.chat_id, message.message_id)
         except Forbidden:
-            await self._close(bot, record, BLOCKED_NOTE)
+            await self._close(bot, record, BLOCKED_CLOSE_NOTE)
             return
         except TelegramError as exc:
             self._relay_failed(record, "to_person", type(exc).__name__, logging.WARNING)
@@ -386,7 +475,7 @@ class SupportersDesk:
         try:
             await send_reply(bot, chat_id, Reply(text))
         except Forbidden:
-            await self._close(bot, record, BLOCKED_NOTE)
+            await self._close(bot, record, BLOCKED_CLOSE_NOTE)
             return None
         return "📍 Sent to the person:\n\n" + text
 

@@ -38,11 +38,14 @@ from bot.privacy import UserKeys
 from bot.session import Session
 from bot.state import SessionStore
 from bot.telegram.handoff import (
+    FORGOTTEN_RESPONSES,
     RELAY_FAILED_RESPONSE,
+    EraseInGroup,
     HandoffRequest,
     HandoffService,
     RelayFailed,
     SupportersNotConnected,
+    nothing_to_erase,
 )
 from bot.telegram.lanes import Lanes
 from bot.telegram.render import in_send_order, send_reply
@@ -163,7 +166,7 @@ class Dialogue:
                 await self._relay(bot, person, claimed, outcome, message_id, session, trace.alias)
             elif trace.crisis or not (trace.flooded or unread):
                 trace.reply = "engine"
-                await self._perform(bot, person, user, trace, outcome, typing, save=store_ok)
+                await self._perform(bot, person, user, trace, outcome, typing, session, save=store_ok)
             elif trace.flooded:
                 # Once per window: more "slow down" replies would only add to the flood.
                 trace.reply = "flood" if count == self.flood_limit + 1 else "silent"
@@ -250,20 +253,31 @@ class Dialogue:
         trace: _Trace,
         outcome: Outcome,
         typing: asyncio.Task[None],
+        before: Session,
         *,
         save: bool,
     ) -> None:
-        """Carry out the engine's actions (crisis replies first), then save or delete the session."""
+        """Carry out the engine's actions (crisis replies first), then save or delete the session.
+
+        After /forget, the engine's "forgotten" reply (the reply that follows `ForgetUser`) is replaced by
+        one that says what was deleted from the supporters' group, if the person ever talked to them.
+        """
         forgotten = False
+        instead: str | None = None  # the response that replaces the engine's "forgotten" reply
         for action in in_send_order(outcome.actions):
             if isinstance(action, Reply):
                 typing.cancel()
+                if instead is not None and not action.crisis:
+                    action = Reply(self.engine.system_text(instead, before), action.buttons)
+                    instead = None
                 await self._send(bot, person.chat_id, action)
             elif isinstance(action, ForgetUser):
                 await self.relays.wait(user)
+                erase: EraseInGroup = nothing_to_erase
                 with contextlib.suppress(StoreUnavailable):
-                    await self.handoff.forget(bot, user)
+                    erase = await self.handoff.forget(user)
                 forgotten = await self.guard.forget(user)
+                instead = FORGOTTEN_RESPONSES.get(await erase(bot))
                 if not forgotten:
                     # Never say "deleted" when it wasn't: the keys expire with their TTL meanwhile.
                     trace.reply = "forget_failed"
@@ -384,11 +398,13 @@ class Dialogue:
             await self.handoff.note_crisis(bot, user)
 
     async def _forget_blocked(self, bot: Bot, user: str, alias: str) -> None:
-        # As /forget does: the handoff is closed first (topic, queue entry, lookups), then the keys go.
+        # As /forget does: every key goes first (handoff, then session), then the group is cleaned.
+        erase: EraseInGroup = nothing_to_erase
         with contextlib.suppress(StoreUnavailable):
-            await self.handoff.forget(bot, user, blocked=True)
+            erase = await self.handoff.forget(user, blocked=True)
         deleted = await self.guard.forget(user)
         log_event(log, "user_blocked", alias=alias, state="deleted" if deleted else "kept_until_ttl")
+        await erase(bot)
 
     def _typing_later(self, bot: Bot, chat_id: int) -> asyncio.Task[None]:
         """A task that shows "typing…" if the reply is not on its way within `typing_after` seconds."""
