@@ -38,6 +38,7 @@ from bot.telegram.desk import Clock, DeskSettings, SupportersDesk
 from bot.telegram.dialogue import Dialogue
 from bot.telegram.handlers import AnyApplication, register_handlers
 from bot.telegram.handoff import HandoffService
+from bot.telegram.readable_updates import ReadableUpdatesRequest
 from bot.telegram.retry import RetryingLimiter
 from bot.telegram.store_guard import RETRY_SECONDS
 from bot.telegram.supporters import register_supporter_handlers
@@ -288,7 +289,9 @@ def build_application(
         )
         # PTB's defaults for polling; each getUpdates waits until a whole batch fits in the queue.
         .get_updates_request(
-            AiohttpRequest(connection_pool_size=1, before_request=lambda: updates.room_for(GET_UPDATES_BATCH))
+            ReadableUpdatesRequest(
+                connection_pool_size=1, before_request=lambda: updates.room_for(GET_UPDATES_BATCH)
+            )
         )
         .post_init(set_command_menu)
         .rate_limiter(RetryingLimiter(throttle))
