@@ -1000,3 +1000,63 @@ async def test_blocking_the_bot_deletes_the_persons_keys_before_the_slow_group_d
     await desk.tg.wait_for_calls("deleteForumTopic")  # recorded on arrival; its answer is held back
     user = desk.bot.user_key(ALICE)
     assert user not in repr(await desk.bot.stored())
+
+
+PRIVATE_CONTENT: dict[str, dict[str, Any]] = {
+    "contact": {
+        "contact": {
+            "phone_number": "+15035550199",
+            "first_name": ALICE_NAME,
+            "user_id": ALICE,
+            "vcard": "BEGIN:VCARD\nFN:Alicia Q. Private\nEND:VCARD",
+        }
+    },
+    "document with EXIF": {
+        "document": {
+            "file_id": "doc-1",
+            "file_unique_id": "doc-u1",
+            "file_name": "IMG_2024_home.jpg",
+            "mime_type": "image/jpeg",
+        }
+    },
+    "text_mention": {
+        "text": "this is me",
+        "entities": [
+            {
+                "type": "text_mention",
+                "offset": 8,
+                "length": 2,
+                "user": {"id": ALICE, "is_bot": False, "first_name": ALICE_NAME},
+            }
+        ],
+    },
+    "story": {"story": {"chat": {"id": ALICE, "type": "private", "username": ALICE_USERNAME}, "id": 7}},
+    "forward": {
+        "text": "PERSON-B: I'm Hortensia from flat 4",
+        "forward_origin": {
+            "type": "hidden_user",
+            "sender_user_name": "Hortensia Flat4",
+            "date": 1_700_000_000,
+        },
+    },
+}
+
+
+async def test_contacts_files_stories_mentions_and_forwards_never_reach_the_group_but_photos_do(
+    start_desk: Any,
+) -> None:
+    """Review finding 3: only locations were held back; contacts, files, stories, mentions went verbatim."""
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    before = len(desk.tg.calls_to("sendMessage", ALICE))
+    for content in PRIVATE_CONTENT.values():
+        await desk.tg.send_content(ALICE, content, first_name=ALICE_NAME, username=ALICE_USERNAME)
+    texts = await desk.alice_texts(before + len(PRIVATE_CONTENT))
+    assert all("didn't pass that one on" in t for t in texts[before:])
+    await desk.tg.send_photo(ALICE, first_name=ALICE_NAME)
+    await desk.tg.wait_for(lambda: len(desk.copies_to(GROUP, topic)) >= 1, description="the photo's copy")
+    [copy] = desk.copies_to(GROUP, topic)
+    assert "photo" in str(desk.tg.get_message(GROUP, int(copy.result["message_id"])))
+    group = str(desk.tg.messages_in(GROUP))
+    for private in ("+15035550199", "IMG_2024_home", "text_mention", "Hortensia", str(ALICE), ALICE_USERNAME):
+        assert private not in group

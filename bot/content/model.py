@@ -70,6 +70,7 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     # The handoff to peer supporters (responses/<locale>/handoff.yml).
     "handoff_declined",
     "handoff_relay_failed",
+    "handoff_not_passed_on",  # a contact, file or forward kept from the supporter (bot/telegram/dialogue.py)
     "handoff_queued",
     "handoff_already_waiting",
     "handoff_joined",

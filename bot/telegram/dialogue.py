@@ -60,6 +60,7 @@ GROUP_NOTICE_WINDOW_SECONDS = 600  # one "private chats only" reply per group pe
 TYPING_AFTER_SECONDS = 1.0
 # What a person sends while a supporter has their conversation goes to the supporter, not the engine.
 RELAYED_KINDS = frozenset({"text", "non_text"})
+WITHHELD_RESPONSE = "handoff_not_passed_on"  # a message kept from the supporter, and why (required content)
 
 
 @dataclass(frozen=True)
@@ -131,12 +132,14 @@ class Dialogue:
         *,
         unread: str | None = None,
         message_id: int | None = None,
+        withheld: str | None = None,
     ) -> None:
         """Answer one event. With `unread` (a system response id), only a crisis gets the engine's answer.
 
         `unread` is for messages the bot does not act on, such as edits: they are still checked for crisis.
         While a supporter has the conversation, messages (`message_id`) are relayed to them instead of
-        answered; a crisis message still gets the crisis reply first.
+        answered; a crisis message still gets the crisis reply first. A `withheld` message (a contact, a
+        file, a forward: see `handlers.withheld_kind`) never reaches the supporter; the person is told why.
         """
         started = time.perf_counter()
         user = self.keys.key(person.user_id)
@@ -161,9 +164,9 @@ class Dialogue:
             via_relay = False  # the message is the supporter's, whether or not the copy gets through
             if claimed is not None and message_id is not None and not trace.flooded and not for_the_bot:
                 via_relay = True
-                trace.reply = "relayed"
+                trace.reply = "withheld" if withheld else "relayed"
                 typing.cancel()
-                await self._relay(bot, person, claimed, outcome, message_id, session, trace.alias)
+                await self._relay(bot, person, claimed, outcome, message_id, session, trace.alias, withheld)
             elif trace.crisis or not (trace.flooded or unread):
                 trace.reply = "engine"
                 await self._perform(bot, person, user, trace, outcome, typing, session, save=store_ok)
@@ -347,8 +350,10 @@ class Dialogue:
         message_id: int,
         session: Session,
         alias: str,
+        withheld: str | None = None,
     ) -> None:
-        """Crisis replies first (the person is never left waiting on a human), then the message itself.
+        """Crisis replies first (the person is never left waiting on a human), then the message itself
+        (or, for a `withheld` one, a word on why it was not passed on).
 
         The copy runs in the person's relay lane (`bot/telegram/lanes.py`): it may wait on the supporters'
         group's rate limit, and the person's next message must not wait behind it.
@@ -358,6 +363,10 @@ class Dialogue:
             await self._send(bot, person.chat_id, reply)
         if crisis:
             await self._note_crisis(bot, record.user)
+        if withheld:
+            log_event(log, "relay_withheld", alias=alias, kind=withheld)
+            await self._send(bot, person.chat_id, Reply(self.engine.system_text(WITHHELD_RESPONSE, session)))
+            return
 
         async def copy() -> None:
             await self._copy_to_supporter(bot, person.chat_id, record, message_id, session, alias)
