@@ -1060,3 +1060,28 @@ async def test_contacts_files_stories_mentions_and_forwards_never_reach_the_grou
     group = str(desk.tg.messages_in(GROUP))
     for private in ("+15035550199", "IMG_2024_home", "text_mention", "Hortensia", str(ALICE), ALICE_USERNAME):
         assert private not in group
+
+
+async def test_a_message_forwarded_into_a_topic_is_not_sent_to_the_person_and_the_topic_is_told(
+    start_desk: Any,
+) -> None:
+    """Review finding 4: a supporter's forward from another person's topic was copied to this person."""
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    forwarded = {
+        "text": "PERSON-B: I'm Hortensia from flat 4, I use with my brother",
+        "forward_origin": {
+            "type": "user",
+            "sender_user": {"id": BOB, "is_bot": False, "first_name": "B"},
+            "date": 1,
+        },
+    }
+    await desk.tg.send_content(
+        SAM, forwarded, chat_id=GROUP, chat_type="supergroup", message_thread_id=topic, first_name="Sam"
+    )
+    notice = await desk.group_reply("Not sent: forwarded messages stay with the team")
+    assert notice.params["message_thread_id"] == topic
+    await desk.in_group(SAM, "still here with you", topic)
+    await desk.tg.wait_for(lambda: len(desk.copies_to(ALICE)) >= 1, description="the supporter's reply")
+    assert len(desk.copies_to(ALICE)) == 1
+    assert "Hortensia" not in str(desk.tg.messages_in(ALICE))

@@ -66,6 +66,10 @@ NOT_ERASED_NOTE = (
 # Telegram's words for a topic or message that is already gone (deleting it again is no failure).
 _ALREADY_GONE = re.compile(r"not found|TOPIC_ID_INVALID|MESSAGE_ID_INVALID", re.I)
 ALIAS_DRAWS = 5  # a new conversation's alias is drawn again while a block answers to it
+FORWARD_NOT_SENT = (
+    "🚫 Not sent: forwarded messages stay with the team (they can carry another person's words or name). "
+    "Write or copy what the person should read instead."
+)
 NOT_DELIVERED = (
     "⚠️ Your last message could not be delivered to the person (Telegram refused it or did not answer). "
     "Please send it again."
@@ -358,6 +362,11 @@ class SupportersDesk:
         text = message.text or message.caption or ""
         if text.lstrip().startswith("//"):
             return  # an internal note for the team
+        if message.forward_origin is not None or message.is_automatic_forward:
+            # e.g. from another conversation's topic, for a second opinion: never for this person's eyes
+            log_event(log, "relay_withheld", alias=self.keys.alias(record.user), kind="supporter_forward")
+            await self._post(bot, topic, FORWARD_NOT_SENT)
+            return
         if not record.claimed:
             await self._post(
                 bot, topic, "Press Claim on the card before replying, so the person knows who joined."
