@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import yaml
 
@@ -33,6 +33,7 @@ VARIABLES: dict[str, str] = {
     "TELEGRAM_BASE_URL": "Bot API base URL for a self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot",
     "REDIS_URL": "Redis URL, e.g. redis://redis:6379/0, or redis+cluster://host:port,host:port for a Redis "
     "Cluster; unset keeps state in memory (lost on restart)",
+    "REDIS_PASSWORD": "Redis's password, for a REDIS_URL without one (docker compose gives it to Redis too)",
     "REDIS_CLUSTER": "off (default) or on: REDIS_URL (redis:// or rediss://) is one node of a Redis Cluster",
     "PEERLINE_REDIS_PREFIX": "prefix of every Redis key (default pl), to share one Redis between bots",
     "PEERLINE_ID_SECRET": "long random secret for hashing Telegram user ids (required with REDIS_URL)",
@@ -141,7 +142,7 @@ class Settings:
         found += [s for s in (self.webhook_secret, self.id_secret) if s]
         password = urlsplit(self.redis_url).password if self.redis_url else None
         if password:
-            found.append(password)
+            found += [password, unquote(password)]
         return tuple(s for s in found if len(s) >= 6)
 
     @property
@@ -283,6 +284,13 @@ class _Reader:
             )
 
         redis_url = self.text("REDIS_URL")
+        password = self.text("REDIS_PASSWORD")
+        if redis_url and password:
+            redis_url = with_password(redis_url, password)
+        elif password:
+            self.problem(
+                "REDIS_PASSWORD", "is set but REDIS_URL is not; set REDIS_URL, e.g. redis://redis:6379/0"
+            )
         cluster_switch = self.parsed("REDIS_CLUSTER", _switch, False, "on or off")
         url_problem = check_redis_url(redis_url, cluster_switch) if redis_url else None
         if url_problem:
@@ -388,6 +396,14 @@ class _Reader:
             ),
             metrics_listen=self.text("PEERLINE_METRICS_LISTEN") or DEFAULT_METRICS_LISTEN,
         )
+
+
+def with_password(url: str, password: str) -> str:
+    """The Redis URL with this password, unless the URL already carries one (the URL then wins)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme == "unix" or "@" in rest.split("/", 1)[0]:
+        return url
+    return f"{scheme}://:{quote(password, safe='')}@{rest}"
 
 
 def _positive_int(raw: str) -> int:

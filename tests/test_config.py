@@ -114,6 +114,18 @@ def test_secrets_stay_out_of_repr_and_are_listed_for_redaction() -> None:
     assert TOKEN.partition(":")[2] in settings.secrets
 
 
+def test_redis_password_is_added_to_a_url_without_one_and_kept_out_of_logs() -> None:
+    settings = Settings.load(
+        {"REDIS_URL": "redis://redis:6379/0", "REDIS_PASSWORD": "s3cr/t pw", "PEERLINE_ID_SECRET": SECRET}
+    )
+    assert settings.redis_url == "redis://:s3cr%2Ft%20pw@redis:6379/0"
+    assert "s3cr%2Ft%20pw" in settings.secrets
+    given = Settings.load(
+        {"REDIS_URL": "redis://:own@redis:6379/0", "REDIS_PASSWORD": "other", "PEERLINE_ID_SECRET": SECRET}
+    )
+    assert given.redis_url == "redis://:own@redis:6379/0"  # a password in the URL wins
+
+
 def test_a_yaml_file_gives_the_same_keys_and_the_environment_wins(tmp_path: Path) -> None:
     config = tmp_path / "peerline.yml"
     config.write_text(

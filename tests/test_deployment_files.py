@@ -37,14 +37,24 @@ def test_compose_runs_the_bot_after_redis_is_healthy() -> None:
 def test_compose_redis_persists_to_a_volume_and_has_a_healthcheck() -> None:
     data = compose()
     redis = data["services"]["redis"]
-    assert redis["image"] == "redis:7-alpine"
+    assert re.fullmatch(r"redis:7-alpine@sha256:[0-9a-f]{64}", redis["image"])
     command = " ".join(redis["command"]) if isinstance(redis["command"], list) else redis["command"]
-    assert "--appendonly yes" in command
+    assert "--appendonly no" in command  # see tests/test_redis_disk.py
     [volume] = redis["volumes"]
     name, _, target = volume.partition(":")
     assert target == "/data" and name in data["volumes"]
     assert redis["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
     assert "ports" not in redis  # Redis stays inside the compose network
+
+
+def test_compose_redis_requires_the_password_from_env_without_showing_it_in_the_process_list() -> None:
+    redis = compose()["services"]["redis"]
+    script = redis["command"][-1]
+    assert "requirepass" in script and "redis-server -" in script  # the config, password included, on stdin
+    assert "--requirepass" not in script
+    assert redis["environment"]["REDIS_PASSWORD"].startswith("${REDIS_PASSWORD:?")
+    assert redis["environment"]["REDISCLI_AUTH"].startswith("${REDIS_PASSWORD:?")  # for the healthcheck
+    assert "REDIS_PASSWORD" in env_example()
 
 
 def test_the_image_runs_as_a_non_root_user() -> None:
