@@ -29,6 +29,7 @@ from tests.telegram_harness import (
     BOB,
     GROUP,
     UNREACHABLE_REDIS_URL,
+    WEBHOOK_SECRET,
     StartBot,
     bot_factory,
     button_data,
@@ -451,6 +452,56 @@ async def test_webhook_handles_updates_with_the_secret_and_refuses_others(start_
     assert privacy == bot.expected(Command("privacy"))
     assert help_reply == bot.expected(Command("help"))
     assert len(bot.tg.calls_to("sendMessage", ALICE)) == 2  # the refused updates never reached the bot
+
+
+async def raw_post(port: int, headers: dict[str, str], body: bytes = b"", timeout: float = 2.0) -> int:
+    """POST to the webhook over a bare socket; the status line, or 0 if nothing came within `timeout`."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines = ["POST /telegram HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items())]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    await writer.drain()
+    try:
+        status = await asyncio.wait_for(reader.readline(), timeout)
+    except TimeoutError:
+        return 0
+    finally:
+        writer.close()
+    return int(status.split()[1]) if status else 0
+
+
+async def test_webhook_checks_the_secret_first_and_refuses_a_big_body_without_reading_it(
+    start_bot: StartBot,
+) -> None:
+    """Review finding 7: 100 MiB bodies were read in full before the secret was looked at."""
+    bot = await start_bot(webhook=True)
+    port = bot.settings.webhook_port
+    huge = {"Content-Type": "application/json", "Content-Length": str(95 * 2**20)}
+    # Only the headers are sent: a server that waits for the 95 MiB before answering never answers.
+    assert await raw_post(port, {**huge, "X-Telegram-Bot-Api-Secret-Token": "wrong"}) == 403
+    assert await raw_post(port, {**huge, "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}) == 413
+    await bot.tg.send_text(ALICE, OVERDOSE_NOW)
+    assert await bot.texts(ALICE, 1) == [bot.expected(TextMessage(OVERDOSE_NOW))]
+
+
+async def test_webhook_handles_a_replayed_update_once(start_bot: StartBot) -> None:
+    """Review finding 14: the same update_id posted twice (with the secret) was answered twice."""
+    bot = await start_bot(webhook=True)
+    update = await bot.tg.send_text(ALICE, "/privacy")
+    await bot.tg.add_update(update)
+    await bot.tg.send_text(ALICE, "/help")
+    assert [d.status for d in bot.tg.webhook_deliveries] == [200, 200, 200]
+    privacy, help_reply = await bot.texts(ALICE, 2)
+    assert (privacy, help_reply) == (bot.expected(Command("privacy")), bot.expected(Command("help")))
+    assert len(bot.tg.calls_to("sendMessage", ALICE)) == 2
+
+
+async def test_webhook_skips_an_unparseable_update_and_answers_the_next(start_bot: StartBot) -> None:
+    bot = await start_bot(webhook=True)
+    bad = {"message": {"message_id": 1, "date": "never", "chat": {"id": ALICE, "type": "private"}}}
+    await bot.tg.add_update(bad)
+    assert bot.tg.webhook_deliveries[-1].status == 200  # Telegram moves on instead of retrying it
+    await bot.tg.send_text(ALICE, OVERDOSE_NOW)
+    assert await bot.texts(ALICE, 1) == [bot.expected(TextMessage(OVERDOSE_NOW))]
 
 
 # ----------------------------------------------------------------------------- the command itself
