@@ -1085,3 +1085,33 @@ async def test_a_message_forwarded_into_a_topic_is_not_sent_to_the_person_and_th
     await desk.tg.wait_for(lambda: len(desk.copies_to(ALICE)) >= 1, description="the supporter's reply")
     assert len(desk.copies_to(ALICE)) == 1
     assert "Hortensia" not in str(desk.tg.messages_in(ALICE))
+
+
+async def someone_joins_the_group(desk: Desk, user_id: int, first_name: str) -> None:
+    """The chat_member update Telegram sends an admin bot when someone joins a group."""
+    user = {"id": user_id, "is_bot": False, "first_name": first_name}
+    await desk.tg.add_update(
+        {
+            "chat_member": {
+                "chat": {"id": GROUP, "type": "supergroup", "title": "Peer supporters", "is_forum": True},
+                "from": user,
+                "date": 1_700_000_000,
+                "old_chat_member": {"user": user, "status": "left"},
+                "new_chat_member": {"user": user, "status": "member"},
+            }
+        }
+    )
+
+
+async def test_someone_not_on_the_rota_joining_the_group_is_flagged_to_its_admins(start_desk: Any) -> None:
+    """Review finding 8: the group is the access boundary, and the bot did not even see who joined."""
+    desk: Desk = await start_desk()
+    await someone_joins_the_group(desk, ROBIN, "Robin")  # on the rota: nothing to say
+    await someone_joins_the_group(desk, STRANGER, "Curious Neighbour")
+    alert = await desk.group_reply("Someone who is not on the rota joined this group")
+    assert alert.params.get("message_thread_id") is None
+    assert (
+        len([c for c in desk.tg.calls_to("sendMessage", GROUP) if "not on the rota" in c.params["text"]]) == 1
+    )
+    assert "Curious" not in alert.params["text"]
+    assert "chat_member" in (desk.tg.allowed_updates or [])  # asked for (by now, surely polled)

@@ -48,7 +48,8 @@ from bot.usage.unmatched import UnmatchedLog
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+# chat_member: who joins the supporters' group (bot/telegram/supporters.py); Telegram sends it only to admins.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
 MAX_CONCURRENT_UPDATES = 64
 # PTB admits this many updates before `do_process_update`; the real limit is taken after the chat's lock.
 MAX_ADMITTED_UPDATES = 1_000_000
