@@ -1115,3 +1115,26 @@ async def test_someone_not_on_the_rota_joining_the_group_is_flagged_to_its_admin
     )
     assert "Curious" not in alert.params["text"]
     assert "chat_member" in (desk.tg.allowed_updates or [])  # asked for (by now, surely polled)
+
+
+async def test_one_person_asking_again_and_again_opens_one_topic_and_pins_one_crisis_alert(
+    start_desk: Any,
+) -> None:
+    """Review finding 9: one account opened a topic and pinned a crisis alert every few messages."""
+    desk: Desk = await start_desk()
+
+    def cards() -> list[Call]:
+        return [c for c in desk.tg.calls_to("sendMessage", GROUP) if "Press Claim" in str(c.params["text"])]
+
+    for round_ in range(1, 4):
+        await desk.alice_says("/human")
+        await desk.alice_says("yes")
+        await desk.tg.wait_for(lambda n=round_: len(cards()) >= n, description=f"card {round_}")
+        before = len(desk.tg.calls_to("sendMessage", ALICE))
+        await desk.alice_says("i want to kill myself tonight")
+        await desk.alice_texts(before + 1)  # the crisis reply
+        await desk.alice_says("/end")
+        await desk.tg.wait_for(lambda n=round_: len(desk.tg.calls_to("closeForumTopic")) >= n)
+    assert len(desk.tg.calls_to("createForumTopic")) == 1
+    assert len(desk.tg.calls_to("pinChatMessage")) == 1
+    assert len({c.params["message_thread_id"] for c in cards()}) == 1

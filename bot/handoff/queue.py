@@ -34,6 +34,8 @@ from bot.state.redis import key_for
 SUPPORTER_NAME_TTL = 365 * 24 * 3600
 GROUP_TRACE_TTL = 90 * 24 * 3600  # how long /forget can still find a person's topics in the group
 FEEDBACK_TTL = 24 * 3600  # an answer to the feedback question a day later is not counted
+TOPIC_COOLDOWN = 180  # one new topic per person per 3 minutes; a request meanwhile reuses the last one
+CRISIS_ALERT_COOLDOWN = 600  # one pinned crisis alert per person per 10 minutes (the card stays 🚨)
 CRISIS_RANK_OFFSET = 1e12  # crisis ranks sort before every ordinary wait (Unix times are ~1.8e9)
 
 ClaimResult = Literal["claimed", "taken", "gone"]
@@ -357,6 +359,23 @@ class HandoffQueue:
                 pipe.delete(self._lookup("alias", alias.lower()))
                 await pipe.execute()
         return True
+
+    async def recent_topic(self, user: str) -> int | None:
+        """The person's topic if one was opened for them in the last `TOPIC_COOLDOWN` seconds."""
+        with _store_errors():
+            raw = await self.redis.get(key_for(self.prefix, user, "topic_cooldown"))
+        text = _text(raw) if raw else ""
+        return int(text) if text.lstrip("-").isdigit() else None
+
+    async def note_topic_opened(self, user: str, topic: int) -> None:
+        with _store_errors():
+            await self.redis.set(key_for(self.prefix, user, "topic_cooldown"), str(topic), ex=TOPIC_COOLDOWN)
+
+    async def first_crisis_alert(self, user: str) -> bool:
+        """True if no crisis alert was pinned for the person in the last `CRISIS_ALERT_COOLDOWN` seconds."""
+        key = key_for(self.prefix, user, "crisis_cooldown")
+        with _store_errors():
+            return bool(await self.redis.set(key, "1", nx=True, ex=CRISIS_ALERT_COOLDOWN))
 
     async def ask_feedback(self, user: str) -> None:
         """The person was asked whether the conversation helped: one answer, within a day, counts."""

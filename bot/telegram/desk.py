@@ -163,7 +163,8 @@ class SupportersDesk:
         try:
             await self._tell(bot, request.chat_id, "handoff_queued", session, position=position)
         finally:  # the supporters hear of them (a crisis loudly) even if telling the person failed
-            record = await self._open_topic(bot, record)
+            # Asking again within minutes reuses the last topic: one person can't fill the group.
+            record = await self._open_topic(bot, record, reuse=await self.queue.recent_topic(user))
             if record.crisis:
                 await self._announce_crisis(bot, record)
 
@@ -582,21 +583,37 @@ class SupportersDesk:
                 await bot.edit_message_reply_markup(self.settings.chat_id, record.card, reply_markup=None)
             await bot.close_forum_topic(self.settings.chat_id, record.topic)
 
-    async def _open_topic(self, bot: Bot, record: Handoff) -> Handoff:
-        """A new topic with the card; on failure the conversation stays queued and the sweep retries."""
+    async def _open_topic(self, bot: Bot, record: Handoff, reuse: int | None = None) -> Handoff:
+        """A new topic (or `reuse`, the person's recent one, reopened) with the card; on failure the
+        conversation stays queued and the sweep retries."""
+        if reuse is not None:
+            with contextlib.suppress(TelegramError):  # not closed (TOPIC_NOT_MODIFIED), or gone: see below
+                await bot.reopen_forum_topic(self.settings.chat_id, reuse)
+            with contextlib.suppress(TelegramError):
+                await bot.edit_forum_topic(self.settings.chat_id, reuse, name=card.topic_name(record))
+            try:
+                return await self._post_card(bot, record, reuse)
+            except TelegramError:
+                pass  # the topic is gone: a new one, as usual
         try:
             topic = await bot.create_forum_topic(self.settings.chat_id, card.topic_name(record))
-            posted = await bot.send_message(
-                self.settings.chat_id,
-                self._card_text(record),
-                parse_mode=ParseMode.HTML,
-                message_thread_id=topic.message_thread_id,
-                reply_markup=self._card_buttons(record),
-            )
+            record = await self._post_card(bot, record, topic.message_thread_id)
         except TelegramError as exc:
             log_event(log, "handoff_topic_failed", logging.ERROR, error=type(exc).__name__)
             return record
-        return await self.queue.set_topic(record, topic.message_thread_id, posted.message_id)
+        with contextlib.suppress(StoreUnavailable):
+            await self.queue.note_topic_opened(record.user, topic.message_thread_id)
+        return record
+
+    async def _post_card(self, bot: Bot, record: Handoff, topic: int) -> Handoff:
+        posted = await bot.send_message(
+            self.settings.chat_id,
+            self._card_text(record),
+            parse_mode=ParseMode.HTML,
+            message_thread_id=topic,
+            reply_markup=self._card_buttons(record),
+        )
+        return await self.queue.set_topic(record, topic, posted.message_id)
 
     async def _in_topic(self, bot: Bot, record: Handoff, send: Callable[[int], Awaitable[T]]) -> T | None:
         """Send into the conversation's topic; a deleted or closed topic is replaced and the send retried."""
@@ -645,6 +662,9 @@ class SupportersDesk:
                 await bot.edit_forum_topic(self.settings.chat_id, record.topic, name=card.topic_name(record))
 
     async def _announce_crisis(self, bot: Bot, record: Handoff) -> None:
+        """A pinned alert, at most once per person per few minutes (the card says 🚨 every time)."""
+        if not await self.queue.first_crisis_alert(record.user):
+            return
         link = card.topic_link(self.settings.chat_id, record.topic)
         alert = await self._post(bot, None, card.crisis_alert(record, link))
         if alert is not None:
