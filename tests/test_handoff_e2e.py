@@ -1138,3 +1138,37 @@ async def test_one_person_asking_again_and_again_opens_one_topic_and_pins_one_cr
     assert len(desk.tg.calls_to("createForumTopic")) == 1
     assert len(desk.tg.calls_to("pinChatMessage")) == 1
     assert len({c.params["message_thread_id"] for c in cards()}) == 1
+
+
+async def test_only_the_owner_may_block_refer_or_close_and_a_waiting_conversation_must_be_claimed_first(
+    start_desk: Any,
+) -> None:
+    """Review finding 10: /block, /refer and Close skipped the owner check that /end and /release have."""
+    desk: Desk = await start_desk()
+    topic = await desk.ask_for_human()
+    await desk.in_group(ROBIN, "/block", topic)
+    await desk.group_reply("Press Claim on the card first")
+    assert (
+        await desk.press(ROBIN, topic, "hx")
+        == "Press Claim on the card first, so the team knows who is acting."
+    )
+    await desk.in_group(SAM, "/alias Sam")
+    await desk.group_reply("People will see you as <b>Sam</b>")
+    assert await desk.press(SAM, topic) == "You have this conversation. Write in its topic to reply."
+    refusals = len([c for c in desk.tg.calls_to("sendMessage", GROUP) if "is with Sam" in c.params["text"]])
+    await eventually(lambda: _has(desk.bot, ALICE, "has joined"))
+    to_alice = len(desk.tg.calls_to("sendMessage", ALICE))
+    await desk.in_group(ROBIN, "/refer naloxone Portland", topic)
+    await desk.in_group(ROBIN, "/block", topic)
+    await desk.tg.wait_for(
+        lambda: (
+            len([c for c in desk.tg.calls_to("sendMessage", GROUP) if "is with Sam" in c.params["text"]])
+            >= refusals + 2
+        ),
+        description="two refusals",
+    )
+    assert await desk.press(ROBIN, topic, "hx") == "This conversation is with Sam."
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and record.claimed
+    assert not await desk.desk.queue.is_blocked(desk.bot.user_key(ALICE))
+    assert len(desk.tg.calls_to("sendMessage", ALICE)) == to_alice  # no referral, no "ended" message

@@ -347,7 +347,7 @@ class SupportersDesk:
         record = await self.queue.by_ticket(ticket)
         if record is None:
             return "This conversation has already ended."
-        refusal = await self._owner_refusal(supporter_id, record)
+        refusal = await self._owner_refusal(supporter_id, record, need_claim=True)
         if refusal:
             return refusal
         await self._finish(bot, record, "Closed by a supporter.", "handoff_ended_by_supporter", None)
@@ -429,8 +429,10 @@ class SupportersDesk:
             return "Send /block inside the conversation's topic."
         if record is None:
             return "Send this inside a conversation's topic."
-        refusal = await self._owner_refusal(supporter_id, record)
-        if name in ("end", "release") and refusal:
+        # Acting for the person (ending, blocking, sending them a referral) is for the one who claimed it
+        # (or an admin); a waiting conversation must be claimed first, so the team sees who acted.
+        refusal = await self._owner_refusal(supporter_id, record, need_claim=name in ("block", "refer"))
+        if name in ("end", "release", "block", "refer") and refusal:
             return refusal
         if name == "end":
             await self._finish(bot, record, "Ended by the supporter.", "handoff_ended_by_supporter", None)
@@ -682,10 +684,15 @@ class SupportersDesk:
             record = await self.queue.update(record, delayed=delayed)
             await self._refresh_card(bot, record)
 
-    async def _owner_refusal(self, supporter_id: int, record: Handoff) -> str:
-        """Why this supporter may not act for the conversation's owner ("" if they may)."""
-        if not record.claimed or supporter_id in self.settings.admin_ids:
+    async def _owner_refusal(self, supporter_id: int, record: Handoff, *, need_claim: bool = False) -> str:
+        """Why this supporter may not act for the conversation's owner ("" if they may).
+
+        With `need_claim`, a conversation nobody has claimed must be claimed first (admins excepted).
+        """
+        if supporter_id in self.settings.admin_ids:
             return ""
+        if not record.claimed:
+            return "Press Claim on the card first, so the team knows who is acting." if need_claim else ""
         if record.owner == self.keys.key(supporter_id):
             return ""
         return f"This conversation is with {record.owner_name or 'another supporter'}."
