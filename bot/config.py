@@ -60,7 +60,7 @@ VARIABLES: dict[str, str] = {
     "WEBHOOK_URL": "public HTTPS URL Telegram posts updates to, e.g. https://bot.example.org/telegram",
     "WEBHOOK_LISTEN": "address the webhook server binds to (default 127.0.0.1; 0.0.0.0 in Docker)",
     "WEBHOOK_PORT": "port the webhook server listens on (default 8443)",
-    "WEBHOOK_SECRET": "1-256 characters of A-Z a-z 0-9 _ -; Telegram sends it with every update",
+    "WEBHOOK_SECRET": "32-256 random characters of A-Z a-z 0-9 _ -; Telegram sends it with every update",
     "PEERLINE_METRICS_PORT": "port for /healthz and /metrics (Prometheus); unset: off. Worker N uses port+N",
     "PEERLINE_METRICS_LISTEN": "address the /healthz and /metrics server binds to (default 127.0.0.1)",
 }
@@ -73,7 +73,9 @@ DEFAULT_WEBHOOK_PORT = 8443
 DEFAULT_REDIS_PREFIX = "pl"
 DEFAULT_METRICS_LISTEN = "127.0.0.1"
 DEFAULT_API_TIMEOUT = 5.0
-MIN_ID_SECRET_CHARS = 16
+MIN_ID_SECRET_CHARS = 16  # not raised: the ID secret can never change, and older deployments use 16+
+MIN_WEBHOOK_SECRET_CHARS = 32
+MIN_DISTINCT_SECRET_CHARS = 8  # 'aaaaaaaaaaaaaaaa' or '1212121212121212' is long but guessable
 
 _TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
 _WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -143,7 +145,8 @@ class Settings:
         password = urlsplit(self.redis_url).password if self.redis_url else None
         if password:
             found += [password, unquote(password)]
-        return tuple(s for s in found if len(s) >= 6)
+        # Every length: a short Redis password is still a password (the long secrets are checked at start).
+        return tuple(s for s in found if s)
 
     @property
     def webhook_path(self) -> str:
@@ -317,6 +320,12 @@ class _Reader:
                 "PEERLINE_ID_SECRET",
                 f"is shorter than {MIN_ID_SECRET_CHARS} characters; set a long random value ({_SECRET_HINT})",
             )
+        elif _guessable(id_secret):
+            self.problem(
+                "PEERLINE_ID_SECRET",
+                f"has fewer than {MIN_DISTINCT_SECRET_CHARS} different characters, so it can be guessed; "
+                f"set a long random value ({_SECRET_HINT})",
+            )
 
         webhook_url = self.text("WEBHOOK_URL")
         webhook_secret = self.text("WEBHOOK_SECRET")
@@ -333,6 +342,14 @@ class _Reader:
             )
         if webhook_secret and not _WEBHOOK_SECRET_RE.fullmatch(webhook_secret):
             self.problem("WEBHOOK_SECRET", "must be 1-256 characters of A-Z a-z 0-9 _ - only")
+        elif webhook_secret and (
+            len(webhook_secret) < MIN_WEBHOOK_SECRET_CHARS or _guessable(webhook_secret)
+        ):
+            self.problem(
+                "WEBHOOK_SECRET",
+                f"is too easy to guess; set {MIN_WEBHOOK_SECRET_CHARS} or more random characters "
+                f"of A-Z a-z 0-9 _ - ({_SECRET_HINT})",
+            )
 
         log_level = (self.text("PEERLINE_LOG_LEVEL") or "INFO").upper()
         if log_level not in _LOG_LEVELS:
@@ -396,6 +413,10 @@ class _Reader:
             ),
             metrics_listen=self.text("PEERLINE_METRICS_LISTEN") or DEFAULT_METRICS_LISTEN,
         )
+
+
+def _guessable(secret: str) -> bool:
+    return len(set(secret)) < MIN_DISTINCT_SECRET_CHARS
 
 
 def with_password(url: str, password: str) -> str:
