@@ -543,3 +543,19 @@ async def test_peerline_run_explains_missing_settings() -> None:
     assert process.returncode == 2
     for name in ("TELEGRAM_BOT_TOKEN", "PEERLINE_ID_SECRET", "WEBHOOK_URL", "WEBHOOK_SECRET"):
         assert f"{name} is not set" in message
+
+
+async def test_live_location_moves_get_no_reply_but_a_later_message_does(start_bot: StartBot) -> None:
+    """Review finding 15: each live-location move (an edited message) got an "I can't follow edits" reply."""
+    bot = await start_bot()
+    shared = await bot.tg.send_location(ALICE, 45.52, -122.67)
+    await bot.texts(ALICE, 1)
+    message = shared["message"]
+    for step in range(5):
+        moved = {**message, "edit_date": message["date"] + step + 1}
+        moved["location"] = {"latitude": 45.52 + step / 1000, "longitude": -122.67, "live_period": 900}
+        await bot.tg.add_update({"edited_message": moved})
+    await bot.tg.send_text(ALICE, "/help")
+    texts = await bot.texts(ALICE, 2)
+    assert texts[1] == bot.expected(Command("help"))
+    assert len(bot.tg.calls_to("sendMessage", ALICE)) == 2

@@ -153,6 +153,8 @@ class Handlers:
         message, person = update.edited_message, _person(update)
         if message is None or person is None:
             return
+        if message.location is not None:
+            return  # a live location moving: Telegram sends one every few seconds for hours (never stored)
         text = message.text or message.caption
         event = TextMessage(text) if text else NonText("edited")
         await self.dialogue.handle(context.bot, person, event, "edited", unread=EDIT_RESPONSE)
