@@ -17,6 +17,7 @@ from bot.handoff.queue import HandoffQueue
 from bot.handoff.record import Handoff
 from bot.handoff.sealed import ChatIdSeal, SealBroken
 from bot.handoff.timers import Duty, HandoffLimits, duties
+from bot.telegram.supporters import CARD_BUTTON_PATTERN
 
 SECRET = "a-deployment-secret-0123456789"
 USER = "0123456789abcdef0123456789abcdef"
@@ -261,3 +262,10 @@ async def test_a_stale_crisis_flag_does_not_move_a_new_conversation_ahead(
     assert [r.user for r in await queue.waiting()] == [other.user, USER]
     current = await queue.get(USER)
     assert current is not None and current.ticket == "t2" and not current.crisis
+
+
+@pytest.mark.parametrize("data", ["hc:abc123\n", "hx:abc123\n\n", "hc:ABC", "hc:", "hc:abc:x", "xhc:abc"])
+def test_card_buttons_accept_only_exact_claim_and_close_data(data: str) -> None:
+    """Review finding 17: `$` let a trailing newline through."""
+    assert re.match(CARD_BUTTON_PATTERN, data) is None
+    assert re.match(CARD_BUTTON_PATTERN, "hc:abc123") and re.match(CARD_BUTTON_PATTERN, "hx:0f")

@@ -21,6 +21,8 @@ from bot.telegram.render import NO_PREVIEW
 
 log = logging.getLogger(__name__)
 
+CARD_BUTTON_PATTERN = r"\Ah[cx]:[0-9a-f]{1,32}\Z"  # \Z, not $: `$` also matches before a final newline
+
 SUPPORTER_COMMANDS = ("end", "release", "queue", "mine", "alias", "block", "unblock", "refer")
 # Anyone in the group reads every topic: membership is the access control, not SUPPORTER_IDS.
 OUTSIDER_ALERT = (
@@ -99,7 +101,7 @@ def register_supporter_handlers(app: AnyApplication, desk: SupportersDesk) -> No
     group = filters.Chat(chat_id=desk.settings.chat_id) & filters.UpdateType.MESSAGE
     app.add_handlers(
         [
-            CallbackQueryHandler(handlers.on_card_button, pattern=r"^h[cx]:[0-9a-f]{1,32}$"),
+            CallbackQueryHandler(handlers.on_card_button, pattern=CARD_BUTTON_PATTERN),
             MessageHandler(group & filters.COMMAND, handlers.on_command),
             MessageHandler(group & ~filters.StatusUpdate.ALL, handlers.on_message),
             ChatMemberHandler(handlers.on_member, ChatMemberHandler.CHAT_MEMBER),
