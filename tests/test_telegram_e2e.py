@@ -12,8 +12,11 @@ import asyncio
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +26,7 @@ from bot.content.html import escape
 from bot.engine import COMMANDS
 from bot.events import ButtonPress, Command, Location, NonText, TextMessage
 from bot.session import Pending, Session
+from bot.telegram.application import ENGINE_KEY
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import (
     ALICE,
@@ -559,3 +563,44 @@ async def test_live_location_moves_get_no_reply_but_a_later_message_does(start_b
     texts = await bot.texts(ALICE, 2)
     assert texts[1] == bot.expected(Command("help"))
     assert len(bot.tg.calls_to("sendMessage", ALICE)) == 2
+
+
+async def test_matching_a_4096_character_message_does_not_hold_the_event_loop(start_bot: StartBot) -> None:
+    """Review finding 12: the matcher's ~100+ ms per long message ran on the event loop, stalling everyone.
+
+    The bound is relative to the engine's own time for the message on this machine, so a slow or busy
+    runner moves both together.
+    """
+    bot = await start_bot()
+    words = [f"{w}{n % 97}" for n, w in enumerate(["lorem", "ipsum", "dolor", "sitam", "consec"] * 200)]
+    text = " ".join(words)[:4096]
+    started = time.perf_counter()
+    bot.engine.handle(TextMessage(text), Session())
+    engine_seconds = time.perf_counter() - started
+
+    gaps: list[float] = []
+
+    async def heartbeat() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    engine = bot.app.bot_data[ENGINE_KEY]
+    handle, threads = engine.handle, []
+
+    def handle_and_note_thread(*args: Any) -> Any:
+        threads.append(threading.current_thread())
+        return handle(*args)
+
+    engine.handle = handle_and_note_thread
+    beating = asyncio.create_task(heartbeat())
+    try:
+        await bot.tg.send_text(ALICE, text)
+        await bot.texts(ALICE, 1)
+    finally:
+        beating.cancel()
+    assert threads and threads[0] is not threading.main_thread()
+    assert max(gaps) < engine_seconds, (max(gaps), engine_seconds)  # before: the engine's whole time
