@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
+import string
 import sys
 import threading
 import time
@@ -572,7 +574,8 @@ async def test_matching_a_4096_character_message_does_not_hold_the_event_loop(st
     runner moves both together.
     """
     bot = await start_bot()
-    words = [f"{w}{n % 97}" for n, w in enumerate(["lorem", "ipsum", "dolor", "sitam", "consec"] * 200)]
+    letters = random.Random(12)  # made-up words: the matcher's worst case (every word is spell-checked)
+    words = ["".join(letters.choices(string.ascii_lowercase, k=letters.randint(4, 6))) for _ in range(800)]
     text = " ".join(words)[:4096]
     started = time.perf_counter()
     bot.engine.handle(TextMessage(text), Session())
@@ -603,4 +606,4 @@ async def test_matching_a_4096_character_message_does_not_hold_the_event_loop(st
     finally:
         beating.cancel()
     assert threads and threads[0] is not threading.main_thread()
-    assert max(gaps) < engine_seconds, (max(gaps), engine_seconds)  # before: the engine's whole time
+    assert max(gaps) < engine_seconds / 2, (max(gaps), engine_seconds)  # before: the engine's whole time
