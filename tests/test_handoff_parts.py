@@ -269,3 +269,18 @@ def test_card_buttons_accept_only_exact_claim_and_close_data(data: str) -> None:
     """Review finding 17: `$` let a trailing newline through."""
     assert re.match(CARD_BUTTON_PATTERN, data) is None
     assert re.match(CARD_BUTTON_PATTERN, "hc:abc123") and re.match(CARD_BUTTON_PATTERN, "hx:0f")
+
+
+async def test_a_blocked_alias_is_never_handed_to_another_person_and_forget_removes_only_its_own(
+    queue: HandoffQueue,
+) -> None:
+    """Review finding 17: with colliding aliases, a second /block took over `/unblock NAME`."""
+    other = "fedcba9876543210fedcba9876543210"
+    await queue.block(USER, "Calm Bear 2117")
+    assert await queue.alias_in_use("calm bear 2117")  # a new conversation draws another alias
+    assert not await queue.alias_in_use("Calm Bear 2118")
+    await queue.block(other, "Jade Wren 0001")
+    await queue.forget_block(other)
+    assert await queue.alias_in_use("Calm Bear 2117") and await queue.is_blocked(USER)
+    assert not await queue.is_blocked(other) and not await queue.alias_in_use("Jade Wren 0001")
+    assert await queue.unblock("Calm Bear 2117") and not await queue.is_blocked(USER)
