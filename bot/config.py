@@ -51,6 +51,7 @@ VARIABLES: dict[str, str] = {
     "PEERLINE_HANDOFF_IDLE": "seconds of quiet before a claimed conversation gets a reminder (default 1800)",
     "PEERLINE_HANDOFF_RETURN": "further seconds of quiet before it returns to the bot (default 900)",
     "PEERLINE_BLOCK_DAYS": "days a supporter's /block lasts (default 30)",
+    "PEERLINE_TOPIC_DAYS": "days an ended conversation's topic stays in the supporters' group (default 30)",
     "PEERLINE_FLOOD_LIMIT": "messages per minute per person before the bot asks to slow down (default 20)",
     "PEERLINE_RATE_LIMITER": "on (default) or off: PTB's AIORateLimiter; off for a local Bot API server",
     "PEERLINE_API_TIMEOUT": "seconds to wait for the Bot API's answer before a call is retried (default 5)",
@@ -68,6 +69,7 @@ VARIABLES: dict[str, str] = {
 DEFAULT_SESSION_TTL = 86_400
 DEFAULT_FLOOD_LIMIT = 20
 DEFAULT_BLOCK_DAYS = 30
+DEFAULT_TOPIC_DAYS = 30
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
 DEFAULT_REDIS_PREFIX = "pl"
@@ -106,6 +108,7 @@ class Settings:
     support_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(""))
     handoff_limits: HandoffLimits = field(default_factory=HandoffLimits)
     block_days: int = DEFAULT_BLOCK_DAYS
+    topic_days: int = DEFAULT_TOPIC_DAYS
     rate_limiter: bool = True
     api_timeout: float = DEFAULT_API_TIMEOUT
     keep_unmatched: bool = False
@@ -394,6 +397,9 @@ class _Reader:
             handoff_limits=self.handoff_limits(),
             block_days=self.parsed(
                 "PEERLINE_BLOCK_DAYS", _positive_int, DEFAULT_BLOCK_DAYS, "a number of days"
+            ),
+            topic_days=self.parsed(
+                "PEERLINE_TOPIC_DAYS", _positive_int, DEFAULT_TOPIC_DAYS, "a number of days, e.g. 30"
             ),
             rate_limiter=self.parsed("PEERLINE_RATE_LIMITER", _switch, True, "on or off"),
             api_timeout=self.parsed(

@@ -78,23 +78,34 @@ class Desk:
     async def ask_for_human(self, position: int = 1) -> int:
         """ALICE asks, confirms, and is queued; returns the topic of her conversation."""
         before = len(self.tg.calls_to("sendMessage", ALICE))
+        cards = len(self.cards())
         await self.alice_says("/human")
         await self.alice_texts(before + 1)
         await self.alice_says("yes")
         texts = await self.alice_texts(before + 2)
         assert f"number {position}" in texts[-1], "\n".join(t[:70] for t in texts)
-        created = (await self.tg.wait_for_calls("createForumTopic", position))[-1]
-        topic = int(created.result["message_thread_id"])
-        await self.tg.wait_for(lambda: self.card_call(topic) is not None, description="the card")
+        # A new topic, or (asked again within minutes) the last one reopened: either way, a new card.
+        await self.tg.wait_for(lambda: len(self.cards()) > cards, description="the card")
+        topic = int(self.cards()[-1].params["message_thread_id"])
+
+        async def recorded() -> bool:  # the topic is written to Redis just after the card is sent
+            return await self.desk.queue.by_topic(topic) is not None
+
+        await eventually(recorded)
         return topic
 
-    def card_call(self, topic: int) -> Call | None:
-        cards = [
+    def cards(self) -> list[Call]:
+        """Every card sent to the group, oldest first."""
+        return [
             c
             for c in self.tg.calls_to("sendMessage", GROUP)
-            if c.ok and c.params.get("message_thread_id") == topic and "Press Claim" in str(c.params["text"])
+            if c.ok and "Press Claim" in str(c.params["text"]) and button_data(c)
         ]
-        return cards[0] if cards else None
+
+    def card_call(self, topic: int) -> Call | None:
+        """The latest card in the topic (a reused topic has one per conversation)."""
+        cards = [c for c in self.cards() if c.params.get("message_thread_id") == topic]
+        return cards[-1] if cards else None
 
     def ticket(self, topic: int) -> tuple[str, int]:
         call = self.card_call(topic)
@@ -1172,3 +1183,18 @@ async def test_only_the_owner_may_block_refer_or_close_and_a_waiting_conversatio
     assert record is not None and record.claimed
     assert not await desk.desk.queue.is_blocked(desk.bot.user_key(ALICE))
     assert len(desk.tg.calls_to("sendMessage", ALICE)) == to_alice  # no referral, no "ended" message
+
+
+async def test_an_ended_conversations_topic_is_deleted_after_the_retention_days(start_desk: Any) -> None:
+    """Review finding 1 (retention): ended conversations stayed in the group for good."""
+    desk: Desk = await start_desk(PEERLINE_TOPIC_DAYS="7")
+    topic = await desk.claimed()
+    await desk.alice_says("/end")
+    await desk.tg.wait_for_calls("closeForumTopic")
+    await desk.sweep(6 * 86_400)
+    assert not desk.tg.calls_to("deleteForumTopic")
+    await desk.sweep(2 * 86_400)
+    [deleted] = desk.tg.calls_to("deleteForumTopic")
+    assert deleted.params["message_thread_id"] == topic
+    await desk.sweep(86_400)
+    assert len(desk.tg.calls_to("deleteForumTopic")) == 1  # done once

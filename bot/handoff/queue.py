@@ -12,6 +12,7 @@ Key schema (``user`` is a `UserKeys.key`; supporters are keyed the same way)::
     {prefix}:hq:topic:{<thread id>}   string   user, for messages in a topic  EX ttl
     {prefix}:hq:alias:{<alias>}       string   user, for /unblock ALIAS        EX block ttl
     {prefix}:hq:supporter:{<key>}     string   the supporter's display name   EX one year
+    {prefix}:hq:{closed}              zset     topic id -> when its conversation ended (deleted later)
 
 Every command and Lua script touches one key (or keys of one hash-tagged slot), so it works on Redis Cluster
 too; the claim is one Lua script on the record, atomic across any number of bot processes. Pipelines that
@@ -359,6 +360,22 @@ class HandoffQueue:
                 pipe.delete(self._lookup("alias", alias.lower()))
                 await pipe.execute()
         return True
+
+    async def topic_ended(self, topic: int, when: float) -> None:
+        """Note when a topic's conversation ended: the sweep deletes it from the group after the retention."""
+        with _store_errors():
+            await self.redis.zadd(self._global("closed"), {str(topic): when})
+
+    async def topics_ended_before(self, when: float) -> list[int]:
+        with _store_errors():
+            raw = await self.redis.zrangebyscore(self._global("closed"), "-inf", when, start=0, num=50)
+        return [int(_text(t)) for t in raw if _text(t).lstrip("-").isdigit()]
+
+    async def forget_topics(self, *topics: int) -> None:
+        """Deleted (or in use again): no longer due for deletion."""
+        if topics:
+            with _store_errors():
+                await self.redis.zrem(self._global("closed"), *[str(t) for t in topics])
 
     async def recent_topic(self, user: str) -> int | None:
         """The person's topic if one was opened for them in the last `TOPIC_COOLDOWN` seconds."""

@@ -204,6 +204,7 @@ def build_desk(
         admin_ids=settings.admin_ids,
         hours=settings.support_hours,
         limits=settings.handoff_limits,
+        topic_days=settings.topic_days,
     )
     keys = UserKeys(settings.id_secret)
     seal = ChatIdSeal(settings.id_secret)

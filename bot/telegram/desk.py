@@ -87,6 +87,7 @@ class DeskSettings:
     limits: HandoffLimits = field(default_factory=HandoffLimits)
     sweep_seconds: float = 30.0
     delay_notice: float = DELAY_NOTICE_SECONDS
+    topic_days: int = 30  # an ended conversation's topic is deleted this long after it ended
 
     def may_support(self, user_id: int) -> bool:
         return user_id in self.supporter_ids or user_id in self.admin_ids
@@ -278,6 +279,8 @@ class SupportersDesk:
             if not await self._delete_messages(bot, trace.messages.get(topic, ())):
                 left.append(topic)
         log_event(log, "handoff_erased", topics=len(trace.topics), left=len(left))
+        with contextlib.suppress(StoreUnavailable):
+            await self.queue.forget_topics(*(t for t in trace.topics if t not in left))
         if not left:
             await self._post(bot, None, ERASED_NOTE.format(who=who, why=why))
             return "deleted"
@@ -512,6 +515,15 @@ class SupportersDesk:
                     alias=self.keys.alias(record.user),
                     error=type(exc).__name__,
                 )
+        await self._delete_old_topics(bot, now)
+
+    async def _delete_old_topics(self, bot: Bot, now: float) -> None:
+        """Ended conversations' topics leave the group after `topic_days` (a batch per sweep)."""
+        due = await self.queue.topics_ended_before(now - self.settings.topic_days * 86_400)
+        deleted = [topic for topic in due if await self._delete_topic(bot, topic)]
+        await self.queue.forget_topics(*deleted)
+        if deleted:
+            log_event(log, "old_topics_deleted", count=len(deleted))
 
     def start_sweeping(self, bot: Bot) -> None:
         async def loop() -> None:
@@ -579,6 +591,7 @@ class SupportersDesk:
         log_event(log, "handoff_closed", alias=self.keys.alias(record.user), claimed=record.claimed)
         if record.topic is None:
             return
+        await self.queue.topic_ended(record.topic, self.clock())  # deleted after PEERLINE_TOPIC_DAYS
         with contextlib.suppress(TelegramError):
             await self._post(bot, record.topic, "🔚 " + escape(note))
             if record.card is not None:
@@ -589,6 +602,8 @@ class SupportersDesk:
         """A new topic (or `reuse`, the person's recent one, reopened) with the card; on failure the
         conversation stays queued and the sweep retries."""
         if reuse is not None:
+            with contextlib.suppress(StoreUnavailable):
+                await self.queue.forget_topics(reuse)  # in use again: not due for deletion
             with contextlib.suppress(TelegramError):  # not closed (TOPIC_NOT_MODIFIED), or gone: see below
                 await bot.reopen_forum_topic(self.settings.chat_id, reuse)
             with contextlib.suppress(TelegramError):
