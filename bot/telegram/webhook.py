@@ -7,7 +7,7 @@ update id posted twice twice. This one, on aiohttp:
 - checks `X-Telegram-Bot-Api-Secret-Token` first, in constant time (403 without reading the body);
 - refuses a body over `MAX_BODY_BYTES` (Telegram's updates are a few KiB) before reading it (413);
 - skips an update it can't parse (200, so Telegram moves on), logging its id, error type and size only;
-- handles each `update_id` once (`RecentUpdates`: in Redis, shared by every worker, for an hour).
+- handles each `update_id` once (`RecentUpdates`: in Redis, shared by every worker, for ten minutes).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: generous for a Telegram update
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-SEEN_SECONDS = 3600  # Telegram gives up redelivering an update well within an hour
+SEEN_SECONDS = 600  # long enough for a replay or redelivery soon after; one key per update, so kept short
 SEEN_IN_MEMORY = 10_000
 
 
