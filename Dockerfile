@@ -1,5 +1,7 @@
 # Peerline Telegram bot. Build: docker compose build   Run: docker compose up -d
-FROM python:3.11-slim
+# The base image is pinned by digest (the multi-arch index of python:3.11-slim), so a re-pushed tag can't
+# change what is built. Update it with: docker buildx imagetools inspect python:3.11-slim  ("Digest:").
+FROM python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -9,10 +11,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies and code first, so editing content does not reinstall everything.
+# Dependencies first, exactly as locked (every file checked against its hash), then the code without
+# resolving anything again. Regenerate the lock after changing pyproject.toml (see README, "Supply chain").
+COPY requirements.lock ./
+RUN pip install --no-deps --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install .
+RUN pip install --no-deps --no-build-isolation . && pip check
 
 # Content is data read at start-up; the build fails here if it does not validate.
 COPY intents ./intents

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import yaml
 
@@ -33,6 +33,7 @@ VARIABLES: dict[str, str] = {
     "TELEGRAM_BASE_URL": "Bot API base URL for a self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot",
     "REDIS_URL": "Redis URL, e.g. redis://redis:6379/0, or redis+cluster://host:port,host:port for a Redis "
     "Cluster; unset keeps state in memory (lost on restart)",
+    "REDIS_PASSWORD": "Redis's password, for a REDIS_URL without one (docker compose gives it to Redis too)",
     "REDIS_CLUSTER": "off (default) or on: REDIS_URL (redis:// or rediss://) is one node of a Redis Cluster",
     "PEERLINE_REDIS_PREFIX": "prefix of every Redis key (default pl), to share one Redis between bots",
     "PEERLINE_ID_SECRET": "long random secret for hashing Telegram user ids (required with REDIS_URL)",
@@ -50,6 +51,7 @@ VARIABLES: dict[str, str] = {
     "PEERLINE_HANDOFF_IDLE": "seconds of quiet before a claimed conversation gets a reminder (default 1800)",
     "PEERLINE_HANDOFF_RETURN": "further seconds of quiet before it returns to the bot (default 900)",
     "PEERLINE_BLOCK_DAYS": "days a supporter's /block lasts (default 30)",
+    "PEERLINE_TOPIC_DAYS": "days an ended conversation's topic stays in the supporters' group (default 30)",
     "PEERLINE_FLOOD_LIMIT": "messages per minute per person before the bot asks to slow down (default 20)",
     "PEERLINE_RATE_LIMITER": "on (default) or off: PTB's AIORateLimiter; off for a local Bot API server",
     "PEERLINE_API_TIMEOUT": "seconds to wait for the Bot API's answer before a call is retried (default 5)",
@@ -59,7 +61,7 @@ VARIABLES: dict[str, str] = {
     "WEBHOOK_URL": "public HTTPS URL Telegram posts updates to, e.g. https://bot.example.org/telegram",
     "WEBHOOK_LISTEN": "address the webhook server binds to (default 127.0.0.1; 0.0.0.0 in Docker)",
     "WEBHOOK_PORT": "port the webhook server listens on (default 8443)",
-    "WEBHOOK_SECRET": "1-256 characters of A-Z a-z 0-9 _ -; Telegram sends it with every update",
+    "WEBHOOK_SECRET": "32-256 random characters of A-Z a-z 0-9 _ -; Telegram sends it with every update",
     "PEERLINE_METRICS_PORT": "port for /healthz and /metrics (Prometheus); unset: off. Worker N uses port+N",
     "PEERLINE_METRICS_LISTEN": "address the /healthz and /metrics server binds to (default 127.0.0.1)",
 }
@@ -67,12 +69,15 @@ VARIABLES: dict[str, str] = {
 DEFAULT_SESSION_TTL = 86_400
 DEFAULT_FLOOD_LIMIT = 20
 DEFAULT_BLOCK_DAYS = 30
+DEFAULT_TOPIC_DAYS = 30
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
 DEFAULT_REDIS_PREFIX = "pl"
 DEFAULT_METRICS_LISTEN = "127.0.0.1"
 DEFAULT_API_TIMEOUT = 5.0
-MIN_ID_SECRET_CHARS = 16
+MIN_ID_SECRET_CHARS = 16  # not raised: the ID secret can never change, and older deployments use 16+
+MIN_WEBHOOK_SECRET_CHARS = 32
+MIN_DISTINCT_SECRET_CHARS = 8  # 'aaaaaaaaaaaaaaaa' or '1212121212121212' is long but guessable
 
 _TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
 _WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -103,6 +108,7 @@ class Settings:
     support_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(""))
     handoff_limits: HandoffLimits = field(default_factory=HandoffLimits)
     block_days: int = DEFAULT_BLOCK_DAYS
+    topic_days: int = DEFAULT_TOPIC_DAYS
     rate_limiter: bool = True
     api_timeout: float = DEFAULT_API_TIMEOUT
     keep_unmatched: bool = False
@@ -141,8 +147,9 @@ class Settings:
         found += [s for s in (self.webhook_secret, self.id_secret) if s]
         password = urlsplit(self.redis_url).password if self.redis_url else None
         if password:
-            found.append(password)
-        return tuple(s for s in found if len(s) >= 6)
+            found += [password, unquote(password)]
+        # Every length: a short Redis password is still a password (the long secrets are checked at start).
+        return tuple(s for s in found if s)
 
     @property
     def webhook_path(self) -> str:
@@ -283,6 +290,13 @@ class _Reader:
             )
 
         redis_url = self.text("REDIS_URL")
+        password = self.text("REDIS_PASSWORD")
+        if redis_url and password:
+            redis_url = with_password(redis_url, password)
+        elif password:
+            self.problem(
+                "REDIS_PASSWORD", "is set but REDIS_URL is not; set REDIS_URL, e.g. redis://redis:6379/0"
+            )
         cluster_switch = self.parsed("REDIS_CLUSTER", _switch, False, "on or off")
         url_problem = check_redis_url(redis_url, cluster_switch) if redis_url else None
         if url_problem:
@@ -309,6 +323,12 @@ class _Reader:
                 "PEERLINE_ID_SECRET",
                 f"is shorter than {MIN_ID_SECRET_CHARS} characters; set a long random value ({_SECRET_HINT})",
             )
+        elif _guessable(id_secret):
+            self.problem(
+                "PEERLINE_ID_SECRET",
+                f"has fewer than {MIN_DISTINCT_SECRET_CHARS} different characters, so it can be guessed; "
+                f"set a long random value ({_SECRET_HINT})",
+            )
 
         webhook_url = self.text("WEBHOOK_URL")
         webhook_secret = self.text("WEBHOOK_SECRET")
@@ -325,6 +345,14 @@ class _Reader:
             )
         if webhook_secret and not _WEBHOOK_SECRET_RE.fullmatch(webhook_secret):
             self.problem("WEBHOOK_SECRET", "must be 1-256 characters of A-Z a-z 0-9 _ - only")
+        elif webhook_secret and (
+            len(webhook_secret) < MIN_WEBHOOK_SECRET_CHARS or _guessable(webhook_secret)
+        ):
+            self.problem(
+                "WEBHOOK_SECRET",
+                f"is too easy to guess; set {MIN_WEBHOOK_SECRET_CHARS} or more random characters "
+                f"of A-Z a-z 0-9 _ - ({_SECRET_HINT})",
+            )
 
         log_level = (self.text("PEERLINE_LOG_LEVEL") or "INFO").upper()
         if log_level not in _LOG_LEVELS:
@@ -370,6 +398,9 @@ class _Reader:
             block_days=self.parsed(
                 "PEERLINE_BLOCK_DAYS", _positive_int, DEFAULT_BLOCK_DAYS, "a number of days"
             ),
+            topic_days=self.parsed(
+                "PEERLINE_TOPIC_DAYS", _positive_int, DEFAULT_TOPIC_DAYS, "a number of days, e.g. 30"
+            ),
             rate_limiter=self.parsed("PEERLINE_RATE_LIMITER", _switch, True, "on or off"),
             api_timeout=self.parsed(
                 "PEERLINE_API_TIMEOUT", _positive_seconds, DEFAULT_API_TIMEOUT, "a number of seconds, e.g. 5"
@@ -388,6 +419,18 @@ class _Reader:
             ),
             metrics_listen=self.text("PEERLINE_METRICS_LISTEN") or DEFAULT_METRICS_LISTEN,
         )
+
+
+def _guessable(secret: str) -> bool:
+    return len(set(secret)) < MIN_DISTINCT_SECRET_CHARS
+
+
+def with_password(url: str, password: str) -> str:
+    """The Redis URL with this password, unless the URL already carries one (the URL then wins)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme == "unix" or "@" in rest.split("/", 1)[0]:
+        return url
+    return f"{scheme}://:{quote(password, safe='')}@{rest}"
 
 
 def _positive_int(raw: str) -> int:

@@ -1,9 +1,11 @@
 """Logging for the bot: key=value or JSON lines, chatty libraries quietened, secrets redacted.
 
 Log lines carry an alias (`UserKeys.alias`), never message text, a raw user id, a name, a username or the
-token. Two defences keep it that way: libraries that log requests or update contents (httpx, httpcore,
-python-telegram-bot at DEBUG) are held above those levels, and a `RedactSecrets` filter on the root
-handlers blanks the token and other secrets from any record that still carries one.
+token. Three defences keep it that way: libraries that log requests or update contents (httpx, httpcore,
+python-telegram-bot at DEBUG) are held above those levels; a `DropRawUpdates` filter replaces the records
+python-telegram-bot logs at CRITICAL/ERROR with the raw data of an update it could not parse; and a
+`RedactSecrets` filter on the root handlers blanks the token and other secrets from any record that still
+carries one.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ QUIET_LOGGERS: dict[str, int] = {
 }
 
 _KV_RE = re.compile(r'(\w+)=("[^"]*"|\S*)')
+# What python-telegram-bot logs, at CRITICAL or ERROR, with the raw data of an update it could not parse
+# (the text, ids, names and usernames in it): such records are replaced by their kind and size.
+RAW_DATA_MARKERS = ("Received data", "Can not load invalid JSON data", "Webhook received data")
 
 
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: object) -> None:
@@ -92,6 +97,27 @@ class RedactSecrets(logging.Filter):
         return self.redact(value) if isinstance(value, str) else value
 
 
+class DropRawUpdates(logging.Filter):
+    """Replaces a library record that carries a raw update with ``event=update_unreadable`` and its size.
+
+    Whatever Telegram or a self-hosted Bot API server sends, the text of a message must not reach a log:
+    the record keeps only the logger, the exception's type and how many characters the data had.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("telegram") or not any(m in str(record.msg) for m in RAW_DATA_MARKERS):
+            return True
+        chars = sum(len(str(arg)) for arg in (record.args if isinstance(record.args, tuple) else ()))
+        error = type(record.exc_info[1]).__name__ if record.exc_info and record.exc_info[1] else "-"
+        fields = {"event": "update_unreadable", "source": record.name, "error": error, "chars": chars}
+        record.msg = " ".join(f"{k}={v}" for k, v in fields.items())
+        record.args = None
+        # The traceback's last line can quote a value from the update: only the type is kept.
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        setattr(record, FIELDS_ATTR, fields)
+        return True
+
+
 class TextFormatter(logging.Formatter):
     """``2024-05-01T12:00:00Z INFO bot.telegram event=update alias=1a2b3c4d ...``"""
 
@@ -143,6 +169,7 @@ def configure_logging(
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.peerline = True  # type: ignore[attr-defined]
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.addFilter(DropRawUpdates())
     handler.addFilter(RedactSecrets(secrets))
     root.addHandler(handler)
     root.setLevel(level)

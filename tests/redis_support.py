@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -39,10 +40,12 @@ class PrivateRedis:
     Nothing is persisted (no RDB, no AOF), so a restart starts empty; the shared Redis is never touched.
     """
 
-    def __init__(self, directory: Path, port: int) -> None:
+    def __init__(self, directory: Path, port: int, persistence: Sequence[str] = ()) -> None:
         self.directory = directory
         self.port = port
         self.process: subprocess.Popen[bytes] | None = None
+        # e.g. docker-compose.yml's own flags; by default nothing is written to disk
+        self.persistence = list(persistence) or ["--save", "", "--appendonly", "no"]
 
     @property
     def url(self) -> str:
@@ -51,7 +54,7 @@ class PrivateRedis:
     async def start(self, timeout: float = 10.0) -> None:
         """Start the server and wait until it answers PING."""
         assert self.process is None, "already running"
-        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", *self.persistence]
         self.process = subprocess.Popen(
             ["redis-server", *args, "--dir", str(self.directory)],
             stdout=subprocess.DEVNULL,

@@ -46,7 +46,7 @@ def test_every_variable_is_read_from_the_environment() -> None:
             "WEBHOOK_URL": "https://bot.example.org/hooks/telegram",
             "WEBHOOK_LISTEN": "0.0.0.0",
             "WEBHOOK_PORT": "8080",
-            "WEBHOOK_SECRET": "abc_DEF-123",
+            "WEBHOOK_SECRET": "abc_DEF-123" * 3,
         },
         require_token=True,
         webhook=True,
@@ -103,15 +103,49 @@ def test_secrets_stay_out_of_repr_and_are_listed_for_redaction() -> None:
         {
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "PEERLINE_ID_SECRET": SECRET,
-            "WEBHOOK_SECRET": "webhook-secret",
+            "WEBHOOK_SECRET": "webhook-secret-0123456789abcdefgh",
             "REDIS_URL": "redis://:hunter2pass@redis:6379/0",
         }
     )
     text = repr(settings)
-    for secret in (TOKEN, SECRET, "webhook-secret", "hunter2pass"):
+    for secret in (TOKEN, SECRET, "webhook-secret-0123456789abcdefgh", "hunter2pass"):
         assert secret not in text
         assert secret in settings.secrets
     assert TOKEN.partition(":")[2] in settings.secrets
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WEBHOOK_SECRET", "a"),
+        ("WEBHOOK_SECRET", "abc_DEF-123"),  # 11 characters
+        ("WEBHOOK_SECRET", "ab" * 20),  # long, but two characters
+        ("PEERLINE_ID_SECRET", "a" * 16),
+        ("PEERLINE_ID_SECRET", "12" * 20),
+    ],
+)
+def test_weak_secrets_are_refused_at_start(name: str, value: str) -> None:
+    """Review finding 11: WEBHOOK_SECRET='a' and PEERLINE_ID_SECRET='a'*16 were accepted."""
+    environ = {"TELEGRAM_BOT_TOKEN": TOKEN, "PEERLINE_ID_SECRET": SECRET, "WEBHOOK_SECRET": "w" * 8 + SECRET}
+    with pytest.raises(ConfigError, match=name):
+        Settings.load({**environ, name: value})
+
+
+def test_a_short_redis_password_is_still_redacted() -> None:
+    settings = Settings.load({"REDIS_URL": "redis://:pw12@redis:6379/0", "PEERLINE_ID_SECRET": SECRET})
+    assert "pw12" in settings.secrets
+
+
+def test_redis_password_is_added_to_a_url_without_one_and_kept_out_of_logs() -> None:
+    settings = Settings.load(
+        {"REDIS_URL": "redis://redis:6379/0", "REDIS_PASSWORD": "s3cr/t pw", "PEERLINE_ID_SECRET": SECRET}
+    )
+    assert settings.redis_url == "redis://:s3cr%2Ft%20pw@redis:6379/0"
+    assert "s3cr%2Ft%20pw" in settings.secrets
+    given = Settings.load(
+        {"REDIS_URL": "redis://:own@redis:6379/0", "REDIS_PASSWORD": "other", "PEERLINE_ID_SECRET": SECRET}
+    )
+    assert given.redis_url == "redis://:own@redis:6379/0"  # a password in the URL wins
 
 
 def test_a_yaml_file_gives_the_same_keys_and_the_environment_wins(tmp_path: Path) -> None:

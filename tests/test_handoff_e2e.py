@@ -17,7 +17,6 @@ import pytest
 
 from bot.brain import Brain
 from bot.content.html import escape
-from bot.handoff.alias import conversation_alias
 from bot.telegram.application import DESK_KEY, METRICS_KEY
 from bot.telegram.desk import SupportersDesk
 from tests.fake_telegram import Call
@@ -25,7 +24,6 @@ from tests.telegram_harness import (
     ALICE,
     BOB,
     GROUP,
-    ID_SECRET,
     RunningBot,
     StartBot,
     bot_factory,
@@ -80,23 +78,34 @@ class Desk:
     async def ask_for_human(self, position: int = 1) -> int:
         """ALICE asks, confirms, and is queued; returns the topic of her conversation."""
         before = len(self.tg.calls_to("sendMessage", ALICE))
+        cards = len(self.cards())
         await self.alice_says("/human")
         await self.alice_texts(before + 1)
         await self.alice_says("yes")
         texts = await self.alice_texts(before + 2)
         assert f"number {position}" in texts[-1], "\n".join(t[:70] for t in texts)
-        created = (await self.tg.wait_for_calls("createForumTopic", position))[-1]
-        topic = int(created.result["message_thread_id"])
-        await self.tg.wait_for(lambda: self.card_call(topic) is not None, description="the card")
+        # A new topic, or (asked again within minutes) the last one reopened: either way, a new card.
+        await self.tg.wait_for(lambda: len(self.cards()) > cards, description="the card")
+        topic = int(self.cards()[-1].params["message_thread_id"])
+
+        async def recorded() -> bool:  # the topic is written to Redis just after the card is sent
+            return await self.desk.queue.by_topic(topic) is not None
+
+        await eventually(recorded)
         return topic
 
-    def card_call(self, topic: int) -> Call | None:
-        cards = [
+    def cards(self) -> list[Call]:
+        """Every card sent to the group, oldest first."""
+        return [
             c
             for c in self.tg.calls_to("sendMessage", GROUP)
-            if c.ok and c.params.get("message_thread_id") == topic and "Press Claim" in str(c.params["text"])
+            if c.ok and "Press Claim" in str(c.params["text"]) and button_data(c)
         ]
-        return cards[0] if cards else None
+
+    def card_call(self, topic: int) -> Call | None:
+        """The latest card in the topic (a reused topic has one per conversation)."""
+        cards = [c for c in self.cards() if c.params.get("message_thread_id") == topic]
+        return cards[-1] if cards else None
 
     def ticket(self, topic: int) -> tuple[str, int]:
         call = self.card_call(topic)
@@ -141,6 +150,12 @@ class Desk:
         await eventually(lambda: _has(self.bot, ALICE, f"<b>{name}</b>, a peer supporter, has joined"))
         assert texts
         return topic
+
+    async def alias(self, person: int = ALICE) -> str:
+        """The alias of the person's open conversation (one per conversation)."""
+        record = await self.desk.queue.get(self.bot.user_key(person))
+        assert record is not None, "no open conversation"
+        return record.alias
 
     async def sweep(self, advance: float) -> None:
         self.clock.now += advance
@@ -238,7 +253,7 @@ async def test_queue_position_and_card_show_topics_not_words(start_desk: Any) ->
     call = desk.card_call(topic)
     assert call is not None
     text = str(call.params["text"])
-    alias = conversation_alias(ID_SECRET, desk.bot.user_key(ALICE))
+    alias = await desk.alias()
     assert alias in text and "Naloxone" in text and "how do i use" not in text
     created = desk.tg.calls_to("createForumTopic")[0]
     assert created.params["name"] == alias
@@ -369,8 +384,8 @@ async def test_crisis_while_waiting_jumps_the_queue(start_desk: Any) -> None:
     await desk.in_group(SAM, "/queue")
     listing = await desk.group_reply("<b>Waiting</b>")
     lines = str(listing.params["text"]).splitlines()
-    alice = conversation_alias(ID_SECRET, desk.bot.user_key(ALICE))
-    bob = conversation_alias(ID_SECRET, desk.bot.user_key(BOB))
+    alice = await desk.alias(ALICE)
+    bob = await desk.alias(BOB)
     assert alice in lines[1] and "🚨" in lines[1]
     assert bob in lines[2]
 
@@ -657,7 +672,7 @@ async def test_queue_and_mine_list_conversations(start_desk: Any) -> None:
     topic = await desk.claimed()
     await desk.in_group(SAM, "/mine")
     mine = await desk.group_reply("<b>Your conversations</b>")
-    assert conversation_alias(ID_SECRET, desk.bot.user_key(ALICE)) in mine.params["text"]
+    assert await desk.alias() in mine.params["text"]
     await desk.in_group(SAM, "/queue", topic)
     await desk.group_reply("Nobody is waiting.")
 
@@ -667,6 +682,7 @@ async def test_block_stops_a_person_reaching_supporters_but_the_bot_and_crisis_r
 ) -> None:
     desk: Desk = await start_desk()
     topic = await desk.claimed()
+    alias = await desk.alias()
     await desk.in_group(SAM, "/block", topic)
     blocked = await desk.group_reply("Blocked. To undo: /unblock")
     await eventually(lambda: _has(desk.bot, ALICE, "ended the chat"))
@@ -676,7 +692,6 @@ async def test_block_stops_a_person_reaching_supporters_but_the_bot_and_crisis_r
     await desk.alice_says("my friend isnt breathing")
     await eventually(lambda: _has(desk.bot, ALICE, OVERDOSE_REPLY))
     assert len(desk.tg.calls_to("createForumTopic")) == 1
-    alias = conversation_alias(ID_SECRET, desk.bot.user_key(ALICE))
     assert alias in blocked.params["text"]
     await desk.in_group(SAM, f"/unblock {alias}")
     await desk.group_reply("Unblocked")
@@ -698,16 +713,71 @@ async def nothing_left_about_alice(desk: Desk, topic: int | None = None) -> None
         assert await desk.bot.redis.zcard(f"{desk.bot.prefix}:hq:{{queue}}") == 0
 
 
-async def test_forget_mid_handoff_ends_it_and_removes_queue_entry_and_mappings(start_desk: Any) -> None:
+async def test_forget_mid_handoff_deletes_the_topic_and_says_so_and_the_person_returns_as_someone_new(
+    start_desk: Any,
+) -> None:
+    """Review finding 1: /forget left the person's words in the group under an alias that came back."""
     desk: Desk = await start_desk()
     topic = await desk.claimed()
+    alias = await desk.alias()
+    await desk.alice_says("my name is Alicia and I live at 12 Secret Rd")
+    await desk.tg.wait_for(lambda: len(desk.copies_to(GROUP, topic)) >= 1, description="the copy")
+    await desk.in_group(SAM, "thanks for telling me, Alicia", topic)
     await desk.alice_says("/forget")
     await desk.alice_says("yes")
-    await desk.group_reply("deleted their data")
-    close = (await desk.tg.wait_for_calls("closeForumTopic"))[0]
-    assert close.params["message_thread_id"] == topic
-    await eventually(lambda: _has(desk.bot, ALICE, "deleted"))
+    await desk.group_reply("deleted their data with /forget")
+    deleted = (await desk.tg.wait_for_calls("deleteForumTopic"))[0]
+    assert deleted.params["message_thread_id"] == topic
+    assert not any("Secret Rd" in str(m) or "Alicia" in str(m) for m in desk.tg.messages_in(GROUP))
+    reply = await sent_containing(desk, "sendMessage", ALICE, "deleted from their team's chat")
+    assert "new made-up name" in reply.params["text"]
     await nothing_left_about_alice(desk, topic)
+
+    await desk.ask_for_human()
+    assert await desk.alias() != alias
+
+
+async def test_forget_after_an_ended_conversation_deletes_its_topic_too(start_desk: Any) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    await desk.alice_says("/end")
+    await eventually(lambda: _has(desk.bot, ALICE, "ended"))
+    await desk.alice_says("/forget")
+    await desk.alice_says("yes")
+    deleted = (await desk.tg.wait_for_calls("deleteForumTopic"))[0]
+    assert deleted.params["message_thread_id"] == topic
+    await sent_containing(desk, "sendMessage", ALICE, "deleted from their team's chat")
+    await nothing_left_about_alice(desk)
+
+
+async def test_forget_where_the_topic_cannot_be_deleted_deletes_the_copies_and_card_and_says_what_is_left(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    _, card = desk.ticket(topic)
+    await desk.alice_says("I live at 12 Secret Rd")
+    await desk.tg.wait_for(lambda: len(desk.copies_to(GROUP, topic)) >= 1, description="the copy")
+    copy = int(desk.copies_to(GROUP, topic)[0].result["message_id"])
+    desk.tg.fail_next("deleteForumTopic", 400, description="Bad Request: not enough rights to delete topic")
+    await desk.alice_says("/forget")
+    await desk.alice_says("yes")
+    await desk.tg.wait_for_calls("deleteMessage", 2)
+    assert desk.tg.get_message(GROUP, copy) is None and desk.tg.get_message(GROUP, card) is None
+    await sent_containing(desk, "sendMessage", ALICE, "deleted from their team's chat")
+
+
+async def test_forget_where_nothing_can_be_deleted_asks_admins_and_tells_the_person_what_is_left(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    await desk.claimed()
+    desk.tg.fail_next("deleteForumTopic", 400, description="Bad Request: not enough rights to delete topic")
+    desk.tg.fail_next("deleteMessage", 400, description="Bad Request: message can't be deleted for everyone")
+    await desk.alice_says("/forget")
+    await desk.alice_says("yes")
+    await desk.group_reply("An admin, please delete these topics")
+    await sent_containing(desk, "sendMessage", ALICE, "asked them to delete it")
 
 
 async def test_forget_after_a_block_leaves_nothing_about_the_person(start_desk: Any) -> None:
@@ -737,16 +807,16 @@ async def alice_blocks_the_bot(desk: Desk) -> None:
     )
 
 
-async def test_blocking_the_bot_mid_handoff_closes_the_topic_and_leaves_nothing_about_the_person(
+async def test_blocking_the_bot_mid_handoff_deletes_the_topic_and_leaves_nothing_about_the_person(
     start_desk: Any,
 ) -> None:
     desk: Desk = await start_desk()
     topic = await desk.claimed()
     await alice_blocks_the_bot(desk)
-    note = await desk.group_reply("The person has blocked the bot")
-    assert note.params["message_thread_id"] == topic
-    close = (await desk.tg.wait_for_calls("closeForumTopic"))[0]
-    assert close.params["message_thread_id"] == topic
+    note = await desk.group_reply("The person blocked the bot")
+    assert note.params.get("message_thread_id") is None  # in General: the topic is gone
+    deleted = (await desk.tg.wait_for_calls("deleteForumTopic"))[0]
+    assert deleted.params["message_thread_id"] == topic
     await nothing_left_about_alice(desk, topic)
 
 
@@ -757,8 +827,8 @@ async def test_a_reply_refused_because_the_person_blocked_the_bot_closes_their_w
     topic = await desk.ask_for_human()
     desk.tg.block_user(ALICE)
     await desk.alice_says("how do i use naloxone")  # waiting, so the bot answers: the reply gets 403
-    await desk.group_reply("The person has blocked the bot")
-    (await desk.tg.wait_for_calls("closeForumTopic"))[0]
+    await desk.group_reply("The person blocked the bot")
+    (await desk.tg.wait_for_calls("deleteForumTopic"))[0]
     await nothing_left_about_alice(desk, topic)
 
 
@@ -928,3 +998,203 @@ async def test_a_restarted_bot_carries_on_a_claimed_conversation_from_redis(brai
         await desk.in_group(SAM, "yes, still here", topic)
         await desk.tg.wait_for(lambda: bool(desk.copies_to(ALICE)), description="the reply relayed")
         assert len(desk.tg.calls_to("createForumTopic")) == 1
+
+
+async def test_blocking_the_bot_deletes_the_persons_keys_before_the_slow_group_deletes(
+    start_desk: Any,
+) -> None:
+    """Review finding 13: the keys waited behind throttled group sends (and lived on if the process died)."""
+    desk: Desk = await start_desk()
+    await desk.claimed()
+    desk.tg.delay("deleteForumTopic", 3.0)
+    await alice_blocks_the_bot(desk)
+    await desk.tg.wait_for_calls("deleteForumTopic")  # recorded on arrival; its answer is held back
+    user = desk.bot.user_key(ALICE)
+    assert user not in repr(await desk.bot.stored())
+
+
+PRIVATE_CONTENT: dict[str, dict[str, Any]] = {
+    "contact": {
+        "contact": {
+            "phone_number": "+15035550199",
+            "first_name": ALICE_NAME,
+            "user_id": ALICE,
+            "vcard": "BEGIN:VCARD\nFN:Alicia Q. Private\nEND:VCARD",
+        }
+    },
+    "document with EXIF": {
+        "document": {
+            "file_id": "doc-1",
+            "file_unique_id": "doc-u1",
+            "file_name": "IMG_2024_home.jpg",
+            "mime_type": "image/jpeg",
+        }
+    },
+    "text_mention": {
+        "text": "this is me",
+        "entities": [
+            {
+                "type": "text_mention",
+                "offset": 8,
+                "length": 2,
+                "user": {"id": ALICE, "is_bot": False, "first_name": ALICE_NAME},
+            }
+        ],
+    },
+    "story": {"story": {"chat": {"id": ALICE, "type": "private", "username": ALICE_USERNAME}, "id": 7}},
+    "forward": {
+        "text": "PERSON-B: I'm Hortensia from flat 4",
+        "forward_origin": {
+            "type": "hidden_user",
+            "sender_user_name": "Hortensia Flat4",
+            "date": 1_700_000_000,
+        },
+    },
+}
+
+
+async def test_contacts_files_stories_mentions_and_forwards_never_reach_the_group_but_photos_do(
+    start_desk: Any,
+) -> None:
+    """Review finding 3: only locations were held back; contacts, files, stories, mentions went verbatim."""
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    before = len(desk.tg.calls_to("sendMessage", ALICE))
+    for content in PRIVATE_CONTENT.values():
+        await desk.tg.send_content(ALICE, content, first_name=ALICE_NAME, username=ALICE_USERNAME)
+    texts = await desk.alice_texts(before + len(PRIVATE_CONTENT))
+    assert all("didn't pass that one on" in t for t in texts[before:])
+    await desk.tg.send_photo(ALICE, first_name=ALICE_NAME)
+    await desk.tg.wait_for(lambda: len(desk.copies_to(GROUP, topic)) >= 1, description="the photo's copy")
+    [copy] = desk.copies_to(GROUP, topic)
+    assert "photo" in str(desk.tg.get_message(GROUP, int(copy.result["message_id"])))
+    group = str(desk.tg.messages_in(GROUP))
+    for private in ("+15035550199", "IMG_2024_home", "text_mention", "Hortensia", str(ALICE), ALICE_USERNAME):
+        assert private not in group
+
+
+async def test_a_message_forwarded_into_a_topic_is_not_sent_to_the_person_and_the_topic_is_told(
+    start_desk: Any,
+) -> None:
+    """Review finding 4: a supporter's forward from another person's topic was copied to this person."""
+    desk: Desk = await start_desk()
+    topic = await desk.claimed()
+    forwarded = {
+        "text": "PERSON-B: I'm Hortensia from flat 4, I use with my brother",
+        "forward_origin": {
+            "type": "user",
+            "sender_user": {"id": BOB, "is_bot": False, "first_name": "B"},
+            "date": 1,
+        },
+    }
+    await desk.tg.send_content(
+        SAM, forwarded, chat_id=GROUP, chat_type="supergroup", message_thread_id=topic, first_name="Sam"
+    )
+    notice = await desk.group_reply("Not sent: forwarded messages stay with the team")
+    assert notice.params["message_thread_id"] == topic
+    await desk.in_group(SAM, "still here with you", topic)
+    await desk.tg.wait_for(lambda: len(desk.copies_to(ALICE)) >= 1, description="the supporter's reply")
+    assert len(desk.copies_to(ALICE)) == 1
+    assert "Hortensia" not in str(desk.tg.messages_in(ALICE))
+
+
+async def someone_joins_the_group(desk: Desk, user_id: int, first_name: str) -> None:
+    """The chat_member update Telegram sends an admin bot when someone joins a group."""
+    user = {"id": user_id, "is_bot": False, "first_name": first_name}
+    await desk.tg.add_update(
+        {
+            "chat_member": {
+                "chat": {"id": GROUP, "type": "supergroup", "title": "Peer supporters", "is_forum": True},
+                "from": user,
+                "date": 1_700_000_000,
+                "old_chat_member": {"user": user, "status": "left"},
+                "new_chat_member": {"user": user, "status": "member"},
+            }
+        }
+    )
+
+
+async def test_someone_not_on_the_rota_joining_the_group_is_flagged_to_its_admins(start_desk: Any) -> None:
+    """Review finding 8: the group is the access boundary, and the bot did not even see who joined."""
+    desk: Desk = await start_desk()
+    await someone_joins_the_group(desk, ROBIN, "Robin")  # on the rota: nothing to say
+    await someone_joins_the_group(desk, STRANGER, "Curious Neighbour")
+    alert = await desk.group_reply("Someone who is not on the rota joined this group")
+    assert alert.params.get("message_thread_id") is None
+    assert (
+        len([c for c in desk.tg.calls_to("sendMessage", GROUP) if "not on the rota" in c.params["text"]]) == 1
+    )
+    assert "Curious" not in alert.params["text"]
+    assert "chat_member" in (desk.tg.allowed_updates or [])  # asked for (by now, surely polled)
+
+
+async def test_one_person_asking_again_and_again_opens_one_topic_and_pins_one_crisis_alert(
+    start_desk: Any,
+) -> None:
+    """Review finding 9: one account opened a topic and pinned a crisis alert every few messages."""
+    desk: Desk = await start_desk()
+
+    def cards() -> list[Call]:
+        return [c for c in desk.tg.calls_to("sendMessage", GROUP) if "Press Claim" in str(c.params["text"])]
+
+    for round_ in range(1, 4):
+        await desk.alice_says("/human")
+        await desk.alice_says("yes")
+        await desk.tg.wait_for(lambda n=round_: len(cards()) >= n, description=f"card {round_}")
+        before = len(desk.tg.calls_to("sendMessage", ALICE))
+        await desk.alice_says("i want to kill myself tonight")
+        await desk.alice_texts(before + 1)  # the crisis reply
+        await desk.alice_says("/end")
+        await desk.tg.wait_for(lambda n=round_: len(desk.tg.calls_to("closeForumTopic")) >= n)
+    assert len(desk.tg.calls_to("createForumTopic")) == 1
+    assert len(desk.tg.calls_to("pinChatMessage")) == 1
+    assert len({c.params["message_thread_id"] for c in cards()}) == 1
+
+
+async def test_only_the_owner_may_block_refer_or_close_and_a_waiting_conversation_must_be_claimed_first(
+    start_desk: Any,
+) -> None:
+    """Review finding 10: /block, /refer and Close skipped the owner check that /end and /release have."""
+    desk: Desk = await start_desk()
+    topic = await desk.ask_for_human()
+    await desk.in_group(ROBIN, "/block", topic)
+    await desk.group_reply("Press Claim on the card first")
+    assert (
+        await desk.press(ROBIN, topic, "hx")
+        == "Press Claim on the card first, so the team knows who is acting."
+    )
+    await desk.in_group(SAM, "/alias Sam")
+    await desk.group_reply("People will see you as <b>Sam</b>")
+    assert await desk.press(SAM, topic) == "You have this conversation. Write in its topic to reply."
+    refusals = len([c for c in desk.tg.calls_to("sendMessage", GROUP) if "is with Sam" in c.params["text"]])
+    await eventually(lambda: _has(desk.bot, ALICE, "has joined"))
+    to_alice = len(desk.tg.calls_to("sendMessage", ALICE))
+    await desk.in_group(ROBIN, "/refer naloxone Portland", topic)
+    await desk.in_group(ROBIN, "/block", topic)
+    await desk.tg.wait_for(
+        lambda: (
+            len([c for c in desk.tg.calls_to("sendMessage", GROUP) if "is with Sam" in c.params["text"]])
+            >= refusals + 2
+        ),
+        description="two refusals",
+    )
+    assert await desk.press(ROBIN, topic, "hx") == "This conversation is with Sam."
+    record = await desk.desk.queue.get(desk.bot.user_key(ALICE))
+    assert record is not None and record.claimed
+    assert not await desk.desk.queue.is_blocked(desk.bot.user_key(ALICE))
+    assert len(desk.tg.calls_to("sendMessage", ALICE)) == to_alice  # no referral, no "ended" message
+
+
+async def test_an_ended_conversations_topic_is_deleted_after_the_retention_days(start_desk: Any) -> None:
+    """Review finding 1 (retention): ended conversations stayed in the group for good."""
+    desk: Desk = await start_desk(PEERLINE_TOPIC_DAYS="7")
+    topic = await desk.claimed()
+    await desk.alice_says("/end")
+    await desk.tg.wait_for_calls("closeForumTopic")
+    await desk.sweep(6 * 86_400)
+    assert not desk.tg.calls_to("deleteForumTopic")
+    await desk.sweep(2 * 86_400)
+    [deleted] = desk.tg.calls_to("deleteForumTopic")
+    assert deleted.params["message_thread_id"] == topic
+    await desk.sweep(86_400)
+    assert len(desk.tg.calls_to("deleteForumTopic")) == 1  # done once

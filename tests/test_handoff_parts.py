@@ -17,18 +17,21 @@ from bot.handoff.queue import HandoffQueue
 from bot.handoff.record import Handoff
 from bot.handoff.sealed import ChatIdSeal, SealBroken
 from bot.handoff.timers import Duty, HandoffLimits, duties
+from bot.telegram.supporters import CARD_BUTTON_PATTERN
 
 SECRET = "a-deployment-secret-0123456789"
 USER = "0123456789abcdef0123456789abcdef"
 NOW = 1_800_000_000.0
 
 
-def test_alias_is_friendly_stable_and_depends_on_the_secret() -> None:
-    alias = conversation_alias(SECRET, USER)
+def test_alias_is_friendly_per_conversation_and_depends_on_the_secret() -> None:
+    alias = conversation_alias(SECRET, USER, "a1b2c3")
     assert re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+ \d{4}", alias)
-    assert conversation_alias(SECRET, USER) == alias
-    assert conversation_alias("another-secret-0123456789", USER) != alias
-    many = {conversation_alias(SECRET, f"{i:032x}") for i in range(2000)}
+    assert conversation_alias(SECRET, USER, "a1b2c3") == alias
+    assert conversation_alias("another-secret-0123456789", USER, "a1b2c3") != alias
+    # The same person's next conversation is someone new to the supporters.
+    assert conversation_alias(SECRET, USER, "d4e5f6") != alias
+    many = {conversation_alias(SECRET, f"{i:032x}", "a1b2c3") for i in range(2000)}
     assert len(many) >= 1990  # clashes are rare
 
 
@@ -259,3 +262,25 @@ async def test_a_stale_crisis_flag_does_not_move_a_new_conversation_ahead(
     assert [r.user for r in await queue.waiting()] == [other.user, USER]
     current = await queue.get(USER)
     assert current is not None and current.ticket == "t2" and not current.crisis
+
+
+@pytest.mark.parametrize("data", ["hc:abc123\n", "hx:abc123\n\n", "hc:ABC", "hc:", "hc:abc:x", "xhc:abc"])
+def test_card_buttons_accept_only_exact_claim_and_close_data(data: str) -> None:
+    """Review finding 17: `$` let a trailing newline through."""
+    assert re.match(CARD_BUTTON_PATTERN, data) is None
+    assert re.match(CARD_BUTTON_PATTERN, "hc:abc123") and re.match(CARD_BUTTON_PATTERN, "hx:0f")
+
+
+async def test_a_blocked_alias_is_never_handed_to_another_person_and_forget_removes_only_its_own(
+    queue: HandoffQueue,
+) -> None:
+    """Review finding 17: with colliding aliases, a second /block took over `/unblock NAME`."""
+    other = "fedcba9876543210fedcba9876543210"
+    await queue.block(USER, "Calm Bear 2117")
+    assert await queue.alias_in_use("calm bear 2117")  # a new conversation draws another alias
+    assert not await queue.alias_in_use("Calm Bear 2118")
+    await queue.block(other, "Jade Wren 0001")
+    await queue.forget_block(other)
+    assert await queue.alias_in_use("Calm Bear 2117") and await queue.is_blocked(USER)
+    assert not await queue.is_blocked(other) and not await queue.alias_in_use("Jade Wren 0001")
+    assert await queue.unblock("Calm Bear 2117") and not await queue.is_blocked(USER)

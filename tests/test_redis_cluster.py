@@ -107,7 +107,7 @@ async def test_redis_cluster_switch_makes_a_plain_url_name_a_cluster(cluster: On
         {
             "REDIS_URL": cluster.nodes.seed_url,
             "REDIS_CLUSTER": "on",
-            "PEERLINE_ID_SECRET": "s" * 32,
+            "PEERLINE_ID_SECRET": "cluster-test-secret-0123456789ab",
             "PEERLINE_REDIS_PREFIX": cluster.prefix,
         }
     )
@@ -158,6 +158,8 @@ async def test_forget_on_a_cluster_deletes_every_key_of_the_person(cluster: OnCl
         await queue.set_topic(record, topic=hash(user) % 10_000, card=7)
     await queue.block(USER, "fox1")  # a supporter blocked them earlier
     await queue.ask_feedback(USER)  # an earlier conversation asked whether it helped
+    await queue.note_topic_opened(USER, 42)  # their last topic, reused if they ask again soon
+    await queue.first_crisis_alert(USER)  # a crisis alert was pinned for them
     mine = await queue.get(USER)
     assert mine is not None
     before = await cluster.keys()

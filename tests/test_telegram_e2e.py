@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
+import string
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,12 +28,14 @@ from bot.content.html import escape
 from bot.engine import COMMANDS
 from bot.events import ButtonPress, Command, Location, NonText, TextMessage
 from bot.session import Pending, Session
+from bot.telegram.application import ENGINE_KEY
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import (
     ALICE,
     BOB,
     GROUP,
     UNREACHABLE_REDIS_URL,
+    WEBHOOK_SECRET,
     StartBot,
     bot_factory,
     button_data,
@@ -453,6 +460,56 @@ async def test_webhook_handles_updates_with_the_secret_and_refuses_others(start_
     assert len(bot.tg.calls_to("sendMessage", ALICE)) == 2  # the refused updates never reached the bot
 
 
+async def raw_post(port: int, headers: dict[str, str], body: bytes = b"", timeout: float = 2.0) -> int:
+    """POST to the webhook over a bare socket; the status line, or 0 if nothing came within `timeout`."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines = ["POST /telegram HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items())]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    await writer.drain()
+    try:
+        status = await asyncio.wait_for(reader.readline(), timeout)
+    except TimeoutError:
+        return 0
+    finally:
+        writer.close()
+    return int(status.split()[1]) if status else 0
+
+
+async def test_webhook_checks_the_secret_first_and_refuses_a_big_body_without_reading_it(
+    start_bot: StartBot,
+) -> None:
+    """Review finding 7: 100 MiB bodies were read in full before the secret was looked at."""
+    bot = await start_bot(webhook=True)
+    port = bot.settings.webhook_port
+    huge = {"Content-Type": "application/json", "Content-Length": str(95 * 2**20)}
+    # Only the headers are sent: a server that waits for the 95 MiB before answering never answers.
+    assert await raw_post(port, {**huge, "X-Telegram-Bot-Api-Secret-Token": "wrong"}) == 403
+    assert await raw_post(port, {**huge, "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}) == 413
+    await bot.tg.send_text(ALICE, OVERDOSE_NOW)
+    assert await bot.texts(ALICE, 1) == [bot.expected(TextMessage(OVERDOSE_NOW))]
+
+
+async def test_webhook_handles_a_replayed_update_once(start_bot: StartBot) -> None:
+    """Review finding 14: the same update_id posted twice (with the secret) was answered twice."""
+    bot = await start_bot(webhook=True)
+    update = await bot.tg.send_text(ALICE, "/privacy")
+    await bot.tg.add_update(update)
+    await bot.tg.send_text(ALICE, "/help")
+    assert [d.status for d in bot.tg.webhook_deliveries] == [200, 200, 200]
+    privacy, help_reply = await bot.texts(ALICE, 2)
+    assert (privacy, help_reply) == (bot.expected(Command("privacy")), bot.expected(Command("help")))
+    assert len(bot.tg.calls_to("sendMessage", ALICE)) == 2
+
+
+async def test_webhook_skips_an_unparseable_update_and_answers_the_next(start_bot: StartBot) -> None:
+    bot = await start_bot(webhook=True)
+    bad = {"message": {"message_id": 1, "date": "never", "chat": {"id": ALICE, "type": "private"}}}
+    await bot.tg.add_update(bad)
+    assert bot.tg.webhook_deliveries[-1].status == 200  # Telegram moves on instead of retrying it
+    await bot.tg.send_text(ALICE, OVERDOSE_NOW)
+    assert await bot.texts(ALICE, 1) == [bot.expected(TextMessage(OVERDOSE_NOW))]
+
+
 # ----------------------------------------------------------------------------- the command itself
 
 
@@ -492,3 +549,61 @@ async def test_peerline_run_explains_missing_settings() -> None:
     assert process.returncode == 2
     for name in ("TELEGRAM_BOT_TOKEN", "PEERLINE_ID_SECRET", "WEBHOOK_URL", "WEBHOOK_SECRET"):
         assert f"{name} is not set" in message
+
+
+async def test_live_location_moves_get_no_reply_but_a_later_message_does(start_bot: StartBot) -> None:
+    """Review finding 15: each live-location move (an edited message) got an "I can't follow edits" reply."""
+    bot = await start_bot()
+    shared = await bot.tg.send_location(ALICE, 45.52, -122.67)
+    await bot.texts(ALICE, 1)
+    message = shared["message"]
+    for step in range(5):
+        moved = {**message, "edit_date": message["date"] + step + 1}
+        moved["location"] = {"latitude": 45.52 + step / 1000, "longitude": -122.67, "live_period": 900}
+        await bot.tg.add_update({"edited_message": moved})
+    await bot.tg.send_text(ALICE, "/help")
+    texts = await bot.texts(ALICE, 2)
+    assert texts[1] == bot.expected(Command("help"))
+    assert len(bot.tg.calls_to("sendMessage", ALICE)) == 2
+
+
+async def test_matching_a_4096_character_message_does_not_hold_the_event_loop(start_bot: StartBot) -> None:
+    """Review finding 12: the matcher's ~100+ ms per long message ran on the event loop, stalling everyone.
+
+    The bound is relative to the engine's own time for the message on this machine, so a slow or busy
+    runner moves both together.
+    """
+    bot = await start_bot()
+    letters = random.Random(12)  # made-up words: the matcher's worst case (every word is spell-checked)
+    words = ["".join(letters.choices(string.ascii_lowercase, k=letters.randint(4, 6))) for _ in range(800)]
+    text = " ".join(words)[:4096]
+    started = time.perf_counter()
+    bot.engine.handle(TextMessage(text), Session())
+    engine_seconds = time.perf_counter() - started
+
+    gaps: list[float] = []
+
+    async def heartbeat() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    engine = bot.app.bot_data[ENGINE_KEY]
+    handle, threads = engine.handle, []
+
+    def handle_and_note_thread(*args: Any) -> Any:
+        threads.append(threading.current_thread())
+        return handle(*args)
+
+    engine.handle = handle_and_note_thread
+    beating = asyncio.create_task(heartbeat())
+    try:
+        await bot.tg.send_text(ALICE, text)
+        await bot.texts(ALICE, 1)
+    finally:
+        beating.cancel()
+    assert threads and threads[0] is not threading.main_thread()
+    assert max(gaps) < engine_seconds / 2, (max(gaps), engine_seconds)  # before: the engine's whole time

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.brain import Brain
+from bot.events import TextMessage
 from bot.logs import QUIET_LOGGERS, configure_logging
-from tests.telegram_harness import ALICE, bot_factory
+from tests.telegram_harness import ALICE, BOB, bot_factory
 
 FIRST_NAME = "Zebulonia"
 USERNAME = "zeb_private_handle"
@@ -105,3 +106,73 @@ async def test_logs_and_redis_hold_no_token_id_name_username_or_message_text(bra
     assert all(f"alias={alias}" in line and "latency_ms=" in line for line in update_lines)
     assert any("crisis=true" in line for line in update_lines)
     assert stored  # the conversation was stored: this checked real keys and values
+
+
+def unparseable_update(text: str) -> dict[str, object]:
+    """A message PTB can't parse (its date is not a number), carrying a text, an id, names and a username."""
+    return {
+        "message": {
+            "message_id": 1,
+            "date": "not-a-timestamp",
+            "chat": {"id": ALICE, "type": "private", "first_name": FIRST_NAME, "username": USERNAME},
+            "from": {
+                "id": ALICE,
+                "is_bot": False,
+                "first_name": FIRST_NAME,
+                "last_name": LAST_NAME,
+                "username": USERNAME,
+            },
+            "text": text,
+        }
+    }
+
+
+@pytest.mark.usefixtures("restore_logging")
+async def test_an_unparseable_update_is_skipped_unlogged_and_the_next_crisis_is_answered(
+    brain: Brain,
+) -> None:
+    """Review finding 2: one bad update was logged raw at CRITICAL and refetched in a hot loop forever."""
+    raw_output = io.StringIO()
+    raw_handler = logging.StreamHandler(raw_output)
+    raw_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    logging.getLogger().addHandler(raw_handler)
+    output = io.StringIO()
+    configure_logging("DEBUG", "text", stream=output)
+
+    async with bot_factory(brain) as start:
+        bot = await start(PEERLINE_LOG_LEVEL="DEBUG")
+        await bot.tg.add_update(unparseable_update("I am Zebulonia at 12 Wisteria Lane"))
+        await bot.tg.send_text(BOB, "my friend took xanax and is not breathing")
+        [reply] = await bot.texts(BOB)
+        assert reply == bot.expected(TextMessage("my friend took xanax and is not breathing"))
+        polls = len(bot.tg.calls_to("getUpdates"))
+    assert polls < 10  # the bad update was fetched once and skipped, not refetched in a loop
+    logged = raw_output.getvalue() + output.getvalue()
+    assert "event=update_unreadable" in output.getvalue()
+    for value in ("Zebulonia", "Wisteria", str(ALICE), USERNAME, LAST_NAME):
+        assert value not in logged
+
+
+def test_ptbs_records_with_a_raw_update_keep_only_their_kind_and_size() -> None:
+    """The webhook server and the request layer log the raw data they could not read; none of it stays."""
+    output = io.StringIO()
+    handler = configure_logging("INFO", "json", stream=output)
+    try:
+        data = unparseable_update("I am Zebulonia at 12 Wisteria Lane")
+        try:
+            raise ValueError(f"invalid literal for int() with base 10: {FIRST_NAME!r}")
+        except ValueError as exc:
+            logging.getLogger("telegram.ext._utils.webhookhandler").critical(
+                "Something went wrong. Received data was *not* processed! Received data was: %r",
+                data,
+                exc_info=exc,
+            )
+        logging.getLogger("telegram.request").error('Can not load invalid JSON data: "%s"', str(data))
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = output.getvalue().splitlines()
+    assert len(lines) == 2
+    assert all('"event": "update_unreadable"' in line for line in lines)
+    assert '"error": "ValueError"' in lines[0]
+    for value in ("Zebulonia", "Wisteria", str(ALICE), USERNAME):
+        assert value not in output.getvalue()

@@ -70,6 +70,8 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     "resources",
     "region_set",
     "forgotten",
+    "forgotten_supporters",  # /forget deleted conversations from the supporters' group (bot/telegram/)
+    "forgotten_supporters_partly",
     "flood",
     "handoff_terminal",
     "empty",
@@ -83,6 +85,7 @@ SYSTEM_RESPONSES: tuple[str, ...] = (
     # The handoff to peer supporters (responses/<locale>/handoff.yml).
     "handoff_declined",
     "handoff_relay_failed",
+    "handoff_not_passed_on",  # a contact, file or forward kept from the supporter (bot/telegram/dialogue.py)
     "handoff_queued",
     "handoff_already_waiting",
     "handoff_joined",

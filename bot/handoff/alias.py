@@ -26,12 +26,14 @@ ANIMALS = (
 _CONTEXT = b"peerline:handoff-alias"
 
 
-def conversation_alias(secret: bytes | str, user: str) -> str:
-    """A stable, friendly name for a hashed user key; it cannot be turned back into the key without the
-    secret, and says nothing about the person (about 41 million names, so clashes are rare)."""
+def conversation_alias(secret: bytes | str, user: str, conversation: str) -> str:
+    """A friendly name for one conversation (`conversation` is its random ticket) of a hashed user key.
+
+    Per conversation, not per person: a person who comes back, after /forget or not, is someone new to the
+    supporters. It cannot be turned back into the key without the secret (about 41 million names).
+    """
     raw = secret.encode() if isinstance(secret, str) else secret
-    digest = hmac.new(
-        hmac.new(raw, _CONTEXT, hashlib.sha256).digest(), user.encode(), hashlib.sha256
-    ).digest()
+    message = f"{user}:{conversation}".encode()
+    digest = hmac.new(hmac.new(raw, _CONTEXT, hashlib.sha256).digest(), message, hashlib.sha256).digest()
     number = int.from_bytes(digest[2:6], "big") % 10_000
     return f"{ADJECTIVES[digest[0] % len(ADJECTIVES)]} {ANIMALS[digest[1] % len(ANIMALS)]} {number:04d}"

@@ -3,13 +3,16 @@
 Key schema (``user`` is a `UserKeys.key`; supporters are keyed the same way)::
 
     {prefix}:{<user>}:handoff         hash     the `Handoff` record          EX ttl, refreshed on activity
-    {prefix}:{<user>}:blocked         string   "1": may not reach supporters  EX block ttl
+    {prefix}:{<user>}:blocked         string   the alias blocked: may not reach supporters  EX block ttl
+    {prefix}:{<user>}:group           list     "t:<topic>", "m:<topic>:<message>": what /forget deletes
+                                               in the supporters' group          EX group trace ttl
     {prefix}:hq:{queue}               zset     user -> rank (crisis first, then oldest)
     {prefix}:hq:{active}              zset     user -> since, every open handoff (for sweeps and /mine)
     {prefix}:hq:ticket:{<ticket>}     string   user, for the card's buttons   EX ttl
     {prefix}:hq:topic:{<thread id>}   string   user, for messages in a topic  EX ttl
     {prefix}:hq:alias:{<alias>}       string   user, for /unblock ALIAS        EX block ttl
     {prefix}:hq:supporter:{<key>}     string   the supporter's display name   EX one year
+    {prefix}:hq:{closed}              zset     topic id -> when its conversation ended (deleted later)
 
 Every command and Lua script touches one key (or keys of one hash-tagged slot), so it works on Redis Cluster
 too; the claim is one Lua script on the record, atomic across any number of bot processes. Pipelines that
@@ -21,6 +24,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.errors import StoreUnavailable
@@ -29,7 +33,10 @@ from bot.state.client import REDIS_ERRORS, RedisClient
 from bot.state.redis import key_for
 
 SUPPORTER_NAME_TTL = 365 * 24 * 3600
+GROUP_TRACE_TTL = 90 * 24 * 3600  # how long /forget can still find a person's topics in the group
 FEEDBACK_TTL = 24 * 3600  # an answer to the feedback question a day later is not counted
+TOPIC_COOLDOWN = 180  # one new topic per person per 3 minutes; a request meanwhile reuses the last one
+CRISIS_ALERT_COOLDOWN = 600  # one pinned crisis alert per person per 10 minutes (the card stays 🚨)
 CRISIS_RANK_OFFSET = 1e12  # crisis ranks sort before every ordinary wait (Unix times are ~1.8e9)
 
 ClaimResult = Literal["claimed", "taken", "gone"]
@@ -55,6 +62,34 @@ return 1
 def _text(value: object) -> str:
     """Redis replies are bytes (the client does not decode); tolerate str too."""
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@dataclass(frozen=True)
+class GroupTrace:
+    """Where a person's conversations are in the supporters' group: their topics, and the messages in each
+    (the card, copies of what they sent, supporters' replies), for when a topic can't be deleted whole."""
+
+    topics: tuple[int, ...] = ()
+    messages: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, entries: list[str]) -> GroupTrace:
+        topics: list[int] = []
+        messages: dict[int, list[int]] = {}
+        for entry in entries:
+            kind, _, rest = entry.partition(":")
+            try:
+                if kind == "t" and int(rest) not in topics:
+                    topics.append(int(rest))
+                elif kind == "m":
+                    where, _, message = rest.partition(":")
+                    messages.setdefault(int(where), []).append(int(message))
+            except ValueError:
+                continue  # not ours: skip it rather than fail a /forget
+        for topic in messages:
+            if topic not in topics:
+                topics.append(topic)
+        return cls(tuple(topics), {t: tuple(m) for t, m in messages.items()})
 
 
 @contextmanager
@@ -140,7 +175,28 @@ class HandoffQueue:
         changed = await self.update(record, topic=topic, card=card)
         with _store_errors():
             await self.redis.set(self._lookup("topic", str(topic)), record.user, ex=self.ttl)
+        await self.remember_in_group(record.user, topic, *([] if card is None else [card]))
         return changed
+
+    async def remember_in_group(self, user: str, topic: int, *messages: int) -> None:
+        """Note a topic (and messages in it) of the person's, so /forget can delete them from the group."""
+        key = key_for(self.prefix, user, "group")
+        entries = [f"t:{topic}", *(f"m:{topic}:{m}" for m in messages)]
+        with _store_errors():
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.rpush(key, *entries)
+                pipe.expire(key, GROUP_TRACE_TTL)
+                await pipe.execute()
+
+    async def take_group_trace(self, user: str) -> GroupTrace:
+        """Read and delete the person's trace in the group (the deletes in the group come after)."""
+        key = key_for(self.prefix, user, "group")
+        with _store_errors():
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.lrange(key, 0, -1)
+                pipe.delete(key)
+                entries, _ = await pipe.execute()
+        return GroupTrace.parse([_text(e) for e in entries])
 
     async def claim(
         self, record: Handoff, owner: str, owner_name: str, now: float
@@ -273,8 +329,25 @@ class HandoffQueue:
 
     async def block(self, user: str, alias: str) -> None:
         with _store_errors():
-            await self.redis.set(key_for(self.prefix, user, "blocked"), "1", ex=self.block_ttl)
+            # The block remembers its alias, so /forget can remove the alias lookup with it.
+            await self.redis.set(key_for(self.prefix, user, "blocked"), alias, ex=self.block_ttl)
             await self.redis.set(self._lookup("alias", alias.lower()), user, ex=self.block_ttl)
+
+    async def alias_in_use(self, alias: str) -> bool:
+        """True if a block already answers to this alias (a new conversation then draws another)."""
+        with _store_errors():
+            return bool(await self.redis.exists(self._lookup("alias", alias.lower())))
+
+    async def forget_block(self, user: str) -> None:
+        """Remove the person's block and its alias lookup (for /forget: nothing about them stays)."""
+        with _store_errors():
+            alias = await self.redis.get(key_for(self.prefix, user, "blocked"))
+            if alias:
+                lookup = self._lookup("alias", _text(alias).lower())
+                owner = await self.redis.get(lookup)
+                if owner is not None and _text(owner) == user:
+                    await self.redis.delete(lookup)
+            await self.redis.delete(key_for(self.prefix, user, "blocked"))
 
     async def unblock(self, alias: str) -> bool:
         with _store_errors():
@@ -287,6 +360,39 @@ class HandoffQueue:
                 pipe.delete(self._lookup("alias", alias.lower()))
                 await pipe.execute()
         return True
+
+    async def topic_ended(self, topic: int, when: float) -> None:
+        """Note when a topic's conversation ended: the sweep deletes it from the group after the retention."""
+        with _store_errors():
+            await self.redis.zadd(self._global("closed"), {str(topic): when})
+
+    async def topics_ended_before(self, when: float) -> list[int]:
+        with _store_errors():
+            raw = await self.redis.zrangebyscore(self._global("closed"), "-inf", when, start=0, num=50)
+        return [int(_text(t)) for t in raw if _text(t).lstrip("-").isdigit()]
+
+    async def forget_topics(self, *topics: int) -> None:
+        """Deleted (or in use again): no longer due for deletion."""
+        if topics:
+            with _store_errors():
+                await self.redis.zrem(self._global("closed"), *[str(t) for t in topics])
+
+    async def recent_topic(self, user: str) -> int | None:
+        """The person's topic if one was opened for them in the last `TOPIC_COOLDOWN` seconds."""
+        with _store_errors():
+            raw = await self.redis.get(key_for(self.prefix, user, "topic_cooldown"))
+        text = _text(raw) if raw else ""
+        return int(text) if text.lstrip("-").isdigit() else None
+
+    async def note_topic_opened(self, user: str, topic: int) -> None:
+        with _store_errors():
+            await self.redis.set(key_for(self.prefix, user, "topic_cooldown"), str(topic), ex=TOPIC_COOLDOWN)
+
+    async def first_crisis_alert(self, user: str) -> bool:
+        """True if no crisis alert was pinned for the person in the last `CRISIS_ALERT_COOLDOWN` seconds."""
+        key = key_for(self.prefix, user, "crisis_cooldown")
+        with _store_errors():
+            return bool(await self.redis.set(key, "1", nx=True, ex=CRISIS_ALERT_COOLDOWN))
 
     async def ask_feedback(self, user: str) -> None:
         """The person was asked whether the conversation helped: one answer, within a day, counts."""

@@ -11,7 +11,9 @@ from bot.session import Session
 
 log = logging.getLogger(__name__)
 
-UserKeyKind = Literal["session", "flood", "handoff", "blocked", "feedback"]
+UserKeyKind = Literal[
+    "session", "flood", "handoff", "blocked", "feedback", "group", "topic_cooldown", "crisis_cooldown"
+]
 """Every kind of thing a store may hold about one user; add new kinds here and `forget` covers them."""
 
 USER_KEY_KINDS: tuple[UserKeyKind, ...] = get_args(UserKeyKind)

@@ -7,6 +7,9 @@ Key schema (``user`` is a `UserKeys.key`, an HMAC of the Telegram id, never the 
     {prefix}:{<user>}:handoff   hash    the open handoff to peer supporters (see bot/handoff/queue.py)
     {prefix}:{<user>}:blocked   string  set by a supporter's /block (see bot/handoff/queue.py)
     {prefix}:{<user>}:feedback  string  a feedback question is open; one answer counts (bot/handoff/queue.py)
+    {prefix}:{<user>}:group     list    the person's topics and messages in the supporters' group, for /forget
+    {prefix}:{<user>}:topic_cooldown   string  their last topic: a new request soon after reuses it
+    {prefix}:{<user>}:crisis_cooldown  string  "1": a crisis alert was pinned for them recently
 
 The user key sits in a hash tag (``{...}``), so all of one user's keys map to one Redis Cluster slot:
 `forget` is then a single multi-key DEL that works on a cluster too; the flood counter is one Lua script

@@ -38,6 +38,7 @@ from bot.telegram.desk import Clock, DeskSettings, SupportersDesk
 from bot.telegram.dialogue import Dialogue
 from bot.telegram.handlers import AnyApplication, register_handlers
 from bot.telegram.handoff import HandoffService
+from bot.telegram.readable_updates import ReadableUpdatesRequest
 from bot.telegram.retry import RetryingLimiter
 from bot.telegram.store_guard import RETRY_SECONDS
 from bot.telegram.supporters import register_supporter_handlers
@@ -47,7 +48,8 @@ from bot.usage.unmatched import UnmatchedLog
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+# chat_member: who joins the supporters' group (bot/telegram/supporters.py); Telegram sends it only to admins.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
 MAX_CONCURRENT_UPDATES = 64
 # PTB admits this many updates before `do_process_update`; the real limit is taken after the chat's lock.
 MAX_ADMITTED_UPDATES = 1_000_000
@@ -202,6 +204,7 @@ def build_desk(
         admin_ids=settings.admin_ids,
         hours=settings.support_hours,
         limits=settings.handoff_limits,
+        topic_days=settings.topic_days,
     )
     keys = UserKeys(settings.id_secret)
     seal = ChatIdSeal(settings.id_secret)
@@ -288,7 +291,9 @@ def build_application(
         )
         # PTB's defaults for polling; each getUpdates waits until a whole batch fits in the queue.
         .get_updates_request(
-            AiohttpRequest(connection_pool_size=1, before_request=lambda: updates.room_for(GET_UPDATES_BATCH))
+            ReadableUpdatesRequest(
+                connection_pool_size=1, before_request=lambda: updates.room_for(GET_UPDATES_BATCH)
+            )
         )
         .post_init(set_command_menu)
         .rate_limiter(RetryingLimiter(throttle))

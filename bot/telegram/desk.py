@@ -25,11 +25,12 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.content.html import escape
 from bot.engine import Engine
+from bot.errors import StoreUnavailable
 from bot.events import Reply
 from bot.handoff import card
 from bot.handoff.alias import conversation_alias
 from bot.handoff.hours import OpeningHours, describe
-from bot.handoff.queue import HandoffQueue
+from bot.handoff.queue import GroupTrace, HandoffQueue
 from bot.handoff.record import Handoff
 from bot.handoff.sealed import ChatIdSeal, SealBroken
 from bot.handoff.timers import Duty, HandoffLimits, duties
@@ -38,7 +39,7 @@ from bot.privacy import UserKeys
 from bot.referrals.card import referral_card
 from bot.referrals.model import SERVICE_KINDS
 from bot.session import Session
-from bot.telegram.handoff import HandoffRequest, RelayFailed
+from bot.telegram.handoff import Erased, EraseInGroup, HandoffRequest, RelayFailed
 from bot.telegram.render import NO_PREVIEW, send_reply
 from bot.usage.recorder import UsageRecorder
 
@@ -53,8 +54,22 @@ DELAY_NOTICE_SECONDS = 10.0  # a relay slower than this means Telegram's group l
 MAX_ALIAS_CHARS = 32
 _ALIAS_RE = re.compile(r"[\w .'-]{1,32}")
 NOT_A_SUPPORTER = "Only peer supporters on the rota can claim or close conversations."
-BLOCKED_NOTE = "The person has blocked the bot; the conversation is closed."
-FORGOTTEN_NOTE = "The person deleted their data with /forget. This conversation is closed."
+BLOCKED_CLOSE_NOTE = "The person has blocked the bot; the conversation is closed."
+BLOCKED_NOTE = "The person blocked the bot"
+FORGOTTEN_NOTE = "The person deleted their data with /forget"
+ERASED_NOTE = "🗑 {who}: {why}, so their conversations were deleted from this group."
+NOT_ERASED_NOTE = (
+    "⚠️ {who}: {why}, but the bot could not delete everything from this group (it needs the "
+    "<i>Delete messages</i> and <i>Manage topics</i> admin rights). An admin, please delete these topics "
+    "now: {topics}"
+)
+# Telegram's words for a topic or message that is already gone (deleting it again is no failure).
+_ALREADY_GONE = re.compile(r"not found|TOPIC_ID_INVALID|MESSAGE_ID_INVALID", re.I)
+ALIAS_DRAWS = 5  # a new conversation's alias is drawn again while a block answers to it
+FORWARD_NOT_SENT = (
+    "🚫 Not sent: forwarded messages stay with the team (they can carry another person's words or name). "
+    "Write or copy what the person should read instead."
+)
 NOT_DELIVERED = (
     "⚠️ Your last message could not be delivered to the person (Telegram refused it or did not answer). "
     "Please send it again."
@@ -72,6 +87,7 @@ class DeskSettings:
     limits: HandoffLimits = field(default_factory=HandoffLimits)
     sweep_seconds: float = 30.0
     delay_notice: float = DELAY_NOTICE_SECONDS
+    topic_days: int = 30  # an ended conversation's topic is deleted this long after it ended
 
     def may_support(self, user_id: int) -> bool:
         return user_id in self.supporter_ids or user_id in self.admin_ids
@@ -128,10 +144,11 @@ class SupportersDesk:
             await self._tell(bot, request.chat_id, "handoff_closed_hours", session, next_open=next_open)
             return
         intents = self.engine.brain.content.locale(session.locale).intents
+        ticket, alias = await self._new_conversation(user)
         record = Handoff(
             user=user,
-            ticket=self.queue.new_ticket(),
-            alias=conversation_alias(self._alias_secret, user),
+            ticket=ticket,
+            alias=alias,
             chat=self.seal.seal(request.chat_id, user),
             since=now,
             crisis=any(i in intents and intents[i].crisis for i in session.recent_intents),
@@ -147,9 +164,19 @@ class SupportersDesk:
         try:
             await self._tell(bot, request.chat_id, "handoff_queued", session, position=position)
         finally:  # the supporters hear of them (a crisis loudly) even if telling the person failed
-            record = await self._open_topic(bot, record)
+            # Asking again within minutes reuses the last topic: one person can't fill the group.
+            record = await self._open_topic(bot, record, reuse=await self.queue.recent_topic(user))
             if record.crisis:
                 await self._announce_crisis(bot, record)
+
+    async def _new_conversation(self, user: str) -> tuple[str, str]:
+        """A ticket and the alias it gives, drawn again while a block answers to that alias (/unblock)."""
+        for _ in range(ALIAS_DRAWS):
+            ticket = self.queue.new_ticket()
+            alias = conversation_alias(self._alias_secret, user, ticket)
+            if not await self.queue.alias_in_use(alias):
+                break
+        return ticket, alias
 
     async def take_feedback(self, user: str) -> bool:
         return await self.queue.take_feedback(user)
@@ -168,7 +195,13 @@ class SupportersDesk:
         record = await self.queue.update(record, last_person=self.clock(), idle_reminded=False)
 
         async def copy(topic: int) -> object:
-            return await bot.copy_message(self.settings.chat_id, chat_id, message_id, message_thread_id=topic)
+            copied = await bot.copy_message(
+                self.settings.chat_id, chat_id, message_id, message_thread_id=topic
+            )
+            # The copy got there even if Redis fails now: only /forget's fallback would miss it.
+            with contextlib.suppress(StoreUnavailable):
+                await self.queue.remember_in_group(record.user, topic, copied.message_id)
+            return copied
 
         started = time.monotonic()
         try:
@@ -210,14 +243,76 @@ class SupportersDesk:
             await self._close(bot, record, "The person left the queue.")
         await self._tell(bot, chat_id, "handoff_left_queue", session)
 
-    async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
-        """/forget, or the person blocked the bot: end any handoff and remove its queue entry and mappings
-        (the record goes with them)."""
+    async def forget(self, user: str, *, blocked: bool = False) -> EraseInGroup:
+        """/forget, or the person blocked the bot: end any handoff and remove its queue entry, mappings, block
+        and trace in the group from Redis now; the returned erasure then deletes their topics in the group.
+
+        The keys go first: the group's sends are throttled, and a process that dies meanwhile must not
+        leave the person's keys behind until their TTL.
+        """
         record = await self.queue.get(user)
         if record is not None:
-            await self._close(bot, record, BLOCKED_NOTE if blocked else FORGOTTEN_NOTE)
-        # A block goes too (with its alias lookup): /forget leaves nothing about the person.
-        await self.queue.unblock(conversation_alias(self._alias_secret, user))
+            await self.queue.close(user, record)
+            log_event(log, "handoff_closed", alias=self.keys.alias(user), claimed=record.claimed)
+        trace = await self.queue.take_group_trace(user)
+        if record is not None and record.topic is not None and record.topic not in trace.topics:
+            trace = GroupTrace((*trace.topics, record.topic), trace.messages)
+        await self.queue.forget_block(user)
+        why = BLOCKED_NOTE if blocked else FORGOTTEN_NOTE
+        who = escape(record.alias) if record is not None else "A person"
+
+        async def erase(bot: Bot) -> Erased:
+            return await self._erase(bot, trace, who, why)
+
+        return erase
+
+    async def _erase(self, bot: Bot, trace: GroupTrace, who: str, why: str) -> Erased:
+        """Delete the person's topics; where a topic can't be deleted, its recorded messages one by one."""
+        if not trace.topics:
+            return "nothing"
+        left: list[int] = []
+        for topic in trace.topics:
+            if await self._delete_topic(bot, topic):
+                continue
+            with contextlib.suppress(TelegramError):
+                await bot.close_forum_topic(self.settings.chat_id, topic)
+            if not await self._delete_messages(bot, trace.messages.get(topic, ())):
+                left.append(topic)
+        log_event(log, "handoff_erased", topics=len(trace.topics), left=len(left))
+        with contextlib.suppress(StoreUnavailable):
+            await self.queue.forget_topics(*(t for t in trace.topics if t not in left))
+        if not left:
+            await self._post(bot, None, ERASED_NOTE.format(who=who, why=why))
+            return "deleted"
+        links = [card.topic_link(self.settings.chat_id, t) or f"topic {t}" for t in left]
+        await self._post(bot, None, NOT_ERASED_NOTE.format(who=who, why=why, topics=" ".join(links)))
+        return "partly"
+
+    async def _delete_topic(self, bot: Bot, topic: int) -> bool:
+        try:
+            await bot.delete_forum_topic(self.settings.chat_id, topic)
+        except BadRequest as exc:
+            if _ALREADY_GONE.search(str(exc)) or _BROKEN_TOPIC.search(str(exc)):
+                return True
+            log_event(log, "topic_delete_failed", logging.WARNING, error=type(exc).__name__)
+            return False
+        except TelegramError as exc:
+            log_event(log, "topic_delete_failed", logging.WARNING, error=type(exc).__name__)
+            return False
+        return True
+
+    async def _delete_messages(self, bot: Bot, messages: tuple[int, ...]) -> bool:
+        """True if every message is gone (already deleted counts)."""
+        done = True
+        for message_id in messages:
+            try:
+                await bot.delete_message(self.settings.chat_id, message_id)
+            except BadRequest as exc:
+                if not _ALREADY_GONE.search(str(exc)):
+                    done = False
+            except TelegramError:
+                done = False
+        return done
 
     # -- the supporters' side (called by the group handlers) ---------------------------------
 
@@ -255,7 +350,7 @@ class SupportersDesk:
         record = await self.queue.by_ticket(ticket)
         if record is None:
             return "This conversation has already ended."
-        refusal = await self._owner_refusal(supporter_id, record)
+        refusal = await self._owner_refusal(supporter_id, record, need_claim=True)
         if refusal:
             return refusal
         await self._finish(bot, record, "Closed by a supporter.", "handoff_ended_by_supporter", None)
@@ -266,9 +361,16 @@ class SupportersDesk:
         record = await self.queue.by_topic(topic)
         if record is None:
             return
+        # A supporter's words in the topic are about the person: /forget deletes them with the topic.
+        await self.queue.remember_in_group(record.user, topic, message.message_id)
         text = message.text or message.caption or ""
         if text.lstrip().startswith("//"):
             return  # an internal note for the team
+        if message.forward_origin is not None or message.is_automatic_forward:
+            # e.g. from another conversation's topic, for a second opinion: never for this person's eyes
+            log_event(log, "relay_withheld", alias=self.keys.alias(record.user), kind="supporter_forward")
+            await self._post(bot, topic, FORWARD_NOT_SENT)
+            return
         if not record.claimed:
             await self._post(
                 bot, topic, "Press Claim on the card before replying, so the person knows who joined."
@@ -284,7 +386,7 @@ class SupportersDesk:
         try:
             await bot.copy_message(chat_id, self.settings.chat_id, message.message_id)
         except Forbidden:
-            await self._close(bot, record, BLOCKED_NOTE)
+            await self._close(bot, record, BLOCKED_CLOSE_NOTE)
             return
         except TelegramError as exc:
             self._relay_failed(record, "to_person", type(exc).__name__, logging.WARNING)
@@ -330,8 +432,10 @@ class SupportersDesk:
             return "Send /block inside the conversation's topic."
         if record is None:
             return "Send this inside a conversation's topic."
-        refusal = await self._owner_refusal(supporter_id, record)
-        if name in ("end", "release") and refusal:
+        # Acting for the person (ending, blocking, sending them a referral) is for the one who claimed it
+        # (or an admin); a waiting conversation must be claimed first, so the team sees who acted.
+        refusal = await self._owner_refusal(supporter_id, record, need_claim=name in ("block", "refer"))
+        if name in ("end", "release", "block", "refer") and refusal:
             return refusal
         if name == "end":
             await self._finish(bot, record, "Ended by the supporter.", "handoff_ended_by_supporter", None)
@@ -386,7 +490,7 @@ class SupportersDesk:
         try:
             await send_reply(bot, chat_id, Reply(text))
         except Forbidden:
-            await self._close(bot, record, BLOCKED_NOTE)
+            await self._close(bot, record, BLOCKED_CLOSE_NOTE)
             return None
         return "📍 Sent to the person:\n\n" + text
 
@@ -411,6 +515,15 @@ class SupportersDesk:
                     alias=self.keys.alias(record.user),
                     error=type(exc).__name__,
                 )
+        await self._delete_old_topics(bot, now)
+
+    async def _delete_old_topics(self, bot: Bot, now: float) -> None:
+        """Ended conversations' topics leave the group after `topic_days` (a batch per sweep)."""
+        due = await self.queue.topics_ended_before(now - self.settings.topic_days * 86_400)
+        deleted = [topic for topic in due if await self._delete_topic(bot, topic)]
+        await self.queue.forget_topics(*deleted)
+        if deleted:
+            log_event(log, "old_topics_deleted", count=len(deleted))
 
     def start_sweeping(self, bot: Bot) -> None:
         async def loop() -> None:
@@ -478,27 +591,46 @@ class SupportersDesk:
         log_event(log, "handoff_closed", alias=self.keys.alias(record.user), claimed=record.claimed)
         if record.topic is None:
             return
+        await self.queue.topic_ended(record.topic, self.clock())  # deleted after PEERLINE_TOPIC_DAYS
         with contextlib.suppress(TelegramError):
             await self._post(bot, record.topic, "🔚 " + escape(note))
             if record.card is not None:
                 await bot.edit_message_reply_markup(self.settings.chat_id, record.card, reply_markup=None)
             await bot.close_forum_topic(self.settings.chat_id, record.topic)
 
-    async def _open_topic(self, bot: Bot, record: Handoff) -> Handoff:
-        """A new topic with the card; on failure the conversation stays queued and the sweep retries."""
+    async def _open_topic(self, bot: Bot, record: Handoff, reuse: int | None = None) -> Handoff:
+        """A new topic (or `reuse`, the person's recent one, reopened) with the card; on failure the
+        conversation stays queued and the sweep retries."""
+        if reuse is not None:
+            with contextlib.suppress(StoreUnavailable):
+                await self.queue.forget_topics(reuse)  # in use again: not due for deletion
+            with contextlib.suppress(TelegramError):  # not closed (TOPIC_NOT_MODIFIED), or gone: see below
+                await bot.reopen_forum_topic(self.settings.chat_id, reuse)
+            with contextlib.suppress(TelegramError):
+                await bot.edit_forum_topic(self.settings.chat_id, reuse, name=card.topic_name(record))
+            try:
+                return await self._post_card(bot, record, reuse)
+            except TelegramError:
+                pass  # the topic is gone: a new one, as usual
         try:
             topic = await bot.create_forum_topic(self.settings.chat_id, card.topic_name(record))
-            posted = await bot.send_message(
-                self.settings.chat_id,
-                self._card_text(record),
-                parse_mode=ParseMode.HTML,
-                message_thread_id=topic.message_thread_id,
-                reply_markup=self._card_buttons(record),
-            )
+            record = await self._post_card(bot, record, topic.message_thread_id)
         except TelegramError as exc:
             log_event(log, "handoff_topic_failed", logging.ERROR, error=type(exc).__name__)
             return record
-        return await self.queue.set_topic(record, topic.message_thread_id, posted.message_id)
+        with contextlib.suppress(StoreUnavailable):
+            await self.queue.note_topic_opened(record.user, topic.message_thread_id)
+        return record
+
+    async def _post_card(self, bot: Bot, record: Handoff, topic: int) -> Handoff:
+        posted = await bot.send_message(
+            self.settings.chat_id,
+            self._card_text(record),
+            parse_mode=ParseMode.HTML,
+            message_thread_id=topic,
+            reply_markup=self._card_buttons(record),
+        )
+        return await self.queue.set_topic(record, topic, posted.message_id)
 
     async def _in_topic(self, bot: Bot, record: Handoff, send: Callable[[int], Awaitable[T]]) -> T | None:
         """Send into the conversation's topic; a deleted or closed topic is replaced and the send retried."""
@@ -547,6 +679,9 @@ class SupportersDesk:
                 await bot.edit_forum_topic(self.settings.chat_id, record.topic, name=card.topic_name(record))
 
     async def _announce_crisis(self, bot: Bot, record: Handoff) -> None:
+        """A pinned alert, at most once per person per few minutes (the card says 🚨 every time)."""
+        if not await self.queue.first_crisis_alert(record.user):
+            return
         link = card.topic_link(self.settings.chat_id, record.topic)
         alert = await self._post(bot, None, card.crisis_alert(record, link))
         if alert is not None:
@@ -564,10 +699,15 @@ class SupportersDesk:
             record = await self.queue.update(record, delayed=delayed)
             await self._refresh_card(bot, record)
 
-    async def _owner_refusal(self, supporter_id: int, record: Handoff) -> str:
-        """Why this supporter may not act for the conversation's owner ("" if they may)."""
-        if not record.claimed or supporter_id in self.settings.admin_ids:
+    async def _owner_refusal(self, supporter_id: int, record: Handoff, *, need_claim: bool = False) -> str:
+        """Why this supporter may not act for the conversation's owner ("" if they may).
+
+        With `need_claim`, a conversation nobody has claimed must be claimed first (admins excepted).
+        """
+        if supporter_id in self.settings.admin_ids:
             return ""
+        if not record.claimed:
+            return "Press Claim on the card first, so the team knows who is acting." if need_claim else ""
         if record.owner == self.keys.key(supporter_id):
             return ""
         return f"This conversation is with {record.owner_name or 'another supporter'}."

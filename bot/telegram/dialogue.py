@@ -38,11 +38,14 @@ from bot.privacy import UserKeys
 from bot.session import Session
 from bot.state import SessionStore
 from bot.telegram.handoff import (
+    FORGOTTEN_RESPONSES,
     RELAY_FAILED_RESPONSE,
+    EraseInGroup,
     HandoffRequest,
     HandoffService,
     RelayFailed,
     SupportersNotConnected,
+    nothing_to_erase,
 )
 from bot.telegram.lanes import Lanes
 from bot.telegram.render import in_send_order, send_reply
@@ -57,6 +60,11 @@ GROUP_NOTICE_WINDOW_SECONDS = 600  # one "private chats only" reply per group pe
 TYPING_AFTER_SECONDS = 1.0
 # What a person sends while a supporter has their conversation goes to the supporter, not the engine.
 RELAYED_KINDS = frozenset({"text", "non_text"})
+# Longer texts are matched on a worker thread (review finding 12: ~125 ms of matching for 4,096 characters
+# held every other conversation, crisis replies included); the thread gives the event loop the GIL back
+# every few ms (sys.getswitchinterval). Short texts, nearly all, stay inline: no hand-off cost.
+LONG_TEXT_CHARS = 1000
+WITHHELD_RESPONSE = "handoff_not_passed_on"  # a message kept from the supporter, and why (required content)
 
 
 @dataclass(frozen=True)
@@ -128,12 +136,14 @@ class Dialogue:
         *,
         unread: str | None = None,
         message_id: int | None = None,
+        withheld: str | None = None,
     ) -> None:
         """Answer one event. With `unread` (a system response id), only a crisis gets the engine's answer.
 
         `unread` is for messages the bot does not act on, such as edits: they are still checked for crisis.
         While a supporter has the conversation, messages (`message_id`) are relayed to them instead of
-        answered; a crisis message still gets the crisis reply first.
+        answered; a crisis message still gets the crisis reply first. A `withheld` message (a contact, a
+        file, a forward: see `handlers.withheld_kind`) never reaches the supporter; the person is told why.
         """
         started = time.perf_counter()
         user = self.keys.key(person.user_id)
@@ -147,7 +157,7 @@ class Dialogue:
             claimed = await self._claimed(user) if relayable else None
             trace.store = "ok" if store_ok else "down"
             session = stored or self.new_session(person)
-            outcome = self.engine.handle(event, session)
+            outcome = await self._decide(event, session)
             trace.intent = outcome.intent
             trace.score = outcome.match.score if outcome.match else None
             trace.crisis = any(r.crisis for r in outcome.replies)
@@ -158,12 +168,12 @@ class Dialogue:
             via_relay = False  # the message is the supporter's, whether or not the copy gets through
             if claimed is not None and message_id is not None and not trace.flooded and not for_the_bot:
                 via_relay = True
-                trace.reply = "relayed"
+                trace.reply = "withheld" if withheld else "relayed"
                 typing.cancel()
-                await self._relay(bot, person, claimed, outcome, message_id, session, trace.alias)
+                await self._relay(bot, person, claimed, outcome, message_id, session, trace.alias, withheld)
             elif trace.crisis or not (trace.flooded or unread):
                 trace.reply = "engine"
-                await self._perform(bot, person, user, trace, outcome, typing, save=store_ok)
+                await self._perform(bot, person, user, trace, outcome, typing, session, save=store_ok)
             elif trace.flooded:
                 # Once per window: more "slow down" replies would only add to the flood.
                 trace.reply = "flood" if count == self.flood_limit + 1 else "silent"
@@ -200,6 +210,12 @@ class Dialogue:
                 reply=trace.reply,
                 latency_ms=round(latency * 1000),
             )
+
+    async def _decide(self, event: Event, session: Session) -> Outcome:
+        """The engine's decision; a long text is decided on a worker thread (see LONG_TEXT_CHARS)."""
+        if isinstance(event, TextMessage) and len(event.text) > LONG_TEXT_CHARS:
+            return await asyncio.to_thread(self.engine.handle, event, session)
+        return self.engine.handle(event, session)
 
     async def _count(self, trace: _Trace, event: Event) -> None:
         """Usage statistics (no user data) and, if opted in, the scrubbed text of a fallback."""
@@ -253,20 +269,31 @@ class Dialogue:
         trace: _Trace,
         outcome: Outcome,
         typing: asyncio.Task[None],
+        before: Session,
         *,
         save: bool,
     ) -> None:
-        """Carry out the engine's actions (crisis replies first), then save or delete the session."""
+        """Carry out the engine's actions (crisis replies first), then save or delete the session.
+
+        After /forget, the engine's "forgotten" reply (the reply that follows `ForgetUser`) is replaced by
+        one that says what was deleted from the supporters' group, if the person ever talked to them.
+        """
         forgotten = False
+        instead: str | None = None  # the response that replaces the engine's "forgotten" reply
         for action in in_send_order(outcome.actions):
             if isinstance(action, Reply):
                 typing.cancel()
+                if instead is not None and not action.crisis:
+                    action = Reply(self.engine.system_text(instead, before), action.buttons)
+                    instead = None
                 await self._send(bot, person.chat_id, action)
             elif isinstance(action, ForgetUser):
                 await self.relays.wait(user)
+                erase: EraseInGroup = nothing_to_erase
                 with contextlib.suppress(StoreUnavailable):
-                    await self.handoff.forget(bot, user)
+                    erase = await self.handoff.forget(user)
                 forgotten = await self.guard.forget(user)
+                instead = FORGOTTEN_RESPONSES.get(await erase(bot))
                 if not forgotten:
                     # Never say "deleted" when it wasn't: the keys expire with their TTL meanwhile.
                     trace.reply = "forget_failed"
@@ -336,8 +363,10 @@ class Dialogue:
         message_id: int,
         session: Session,
         alias: str,
+        withheld: str | None = None,
     ) -> None:
-        """Crisis replies first (the person is never left waiting on a human), then the message itself.
+        """Crisis replies first (the person is never left waiting on a human), then the message itself
+        (or, for a `withheld` one, a word on why it was not passed on).
 
         The copy runs in the person's relay lane (`bot/telegram/lanes.py`): it may wait on the supporters'
         group's rate limit, and the person's next message must not wait behind it.
@@ -347,6 +376,10 @@ class Dialogue:
             await self._send(bot, person.chat_id, reply)
         if crisis:
             await self._note_crisis(bot, record.user)
+        if withheld:
+            log_event(log, "relay_withheld", alias=alias, kind=withheld)
+            await self._send(bot, person.chat_id, Reply(self.engine.system_text(WITHHELD_RESPONSE, session)))
+            return
 
         async def copy() -> None:
             await self._copy_to_supporter(bot, person.chat_id, record, message_id, session, alias)
@@ -387,11 +420,13 @@ class Dialogue:
             await self.handoff.note_crisis(bot, user)
 
     async def _forget_blocked(self, bot: Bot, user: str, alias: str) -> None:
-        # As /forget does: the handoff is closed first (topic, queue entry, lookups), then the keys go.
+        # As /forget does: every key goes first (handoff, then session), then the group is cleaned.
+        erase: EraseInGroup = nothing_to_erase
         with contextlib.suppress(StoreUnavailable):
-            await self.handoff.forget(bot, user, blocked=True)
+            erase = await self.handoff.forget(user, blocked=True)
         deleted = await self.guard.forget(user)
         log_event(log, "user_blocked", alias=alias, state="deleted" if deleted else "kept_until_ttl")
+        await erase(bot)
 
     def _typing_later(self, bot: Bot, chat_id: int) -> asyncio.Task[None]:
         """A task that shows "typing…" if the reply is not on its way within `typing_after` seconds."""

@@ -12,7 +12,7 @@ import contextlib
 import re
 from typing import Any
 
-from telegram import ChatMember, Message, Update
+from telegram import ChatMember, Message, MessageEntity, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -53,6 +53,10 @@ NON_TEXT_KINDS = (
     "story",
     "game",
 )
+# What never crosses to the supporters' group (review finding 3): what names the person or someone else
+# (a contact card, a story, a shared user or chat), and files whose names and metadata (EXIF, GPS, tags)
+# Telegram keeps as sent. Photos cross: Telegram re-encodes them, without their metadata.
+WITHHELD_KINDS = ("contact", "story", "document", "audio", "video", "users_shared", "chat_shared")
 # Edits aren't read: the engine's answer to the original would be out of date (see Dialogue.handle).
 EDIT_RESPONSE = "edited"
 
@@ -67,6 +71,18 @@ def valid_callback_data(data: str | None) -> str:
 def non_text_kind(message: Message) -> str:
     """A short name for what a non-text message carries ("sticker", "photo", ...), "other" if unknown."""
     return next((kind for kind in NON_TEXT_KINDS if getattr(message, kind, None)), "other")
+
+
+def withheld_kind(message: Message) -> str | None:
+    """Why this message must not be copied to a supporter ("forward", "mention", "contact", ...), or None."""
+    if message.forward_origin is not None or message.is_automatic_forward:
+        return "forward"  # someone else's words, and maybe their name
+    entities = (*message.entities, *message.caption_entities)
+    if any(e.type == MessageEntity.TEXT_MENTION for e in entities):
+        return "mention"  # carries a user's id and name
+    if message.animation is not None:
+        return None  # a GIF: Telegram also sets `document` on it
+    return next((kind for kind in WITHHELD_KINDS if getattr(message, kind, None)), None)
 
 
 def parse_command(text: str) -> Command:
@@ -103,14 +119,28 @@ class Handlers:
         # A caption is what the person wrote about a photo or file: answer it like a message.
         text = message.text or message.caption or ""
         event = TextMessage(text)
-        await self.dialogue.handle(context.bot, person, event, "text", message_id=message.message_id)
+        await self.dialogue.handle(
+            context.bot,
+            person,
+            event,
+            "text",
+            message_id=message.message_id,
+            withheld=withheld_kind(message),
+        )
 
     async def on_non_text(self, update: Update, context: Context) -> None:
         message, person = update.effective_message, _person(update)
         if message is None or person is None:
             return
         event = NonText(non_text_kind(message))
-        await self.dialogue.handle(context.bot, person, event, "non_text", message_id=message.message_id)
+        await self.dialogue.handle(
+            context.bot,
+            person,
+            event,
+            "non_text",
+            message_id=message.message_id,
+            withheld=withheld_kind(message),
+        )
 
     async def on_location(self, update: Update, context: Context) -> None:
         message, person = update.effective_message, _person(update)
@@ -123,6 +153,8 @@ class Handlers:
         message, person = update.edited_message, _person(update)
         if message is None or person is None:
             return
+        if message.location is not None:
+            return  # a live location moving: Telegram sends one every few seconds for hours (never stored)
         text = message.text or message.caption
         event = TextMessage(text) if text else NonText("edited")
         await self.dialogue.handle(context.bot, person, event, "edited", unread=EDIT_RESPONSE)

@@ -7,8 +7,9 @@ one, `SupportersNotConnected` answers honestly that nobody will join the chat.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from telegram import Bot
 
@@ -26,6 +27,23 @@ UNAVAILABLE_RESPONSE = "handoff_unavailable"
 """The system response sent when no supporters are connected (required content)."""
 RELAY_FAILED_RESPONSE = "handoff_relay_failed"
 """What the person hears when a message could not reach their supporter (required content)."""
+
+
+Erased = Literal["nothing", "deleted", "partly"]
+"""What /forget (or a block) removed from the supporters' group: there was nothing there, all of it, or
+not all of it (a topic and some of its messages could not be deleted; supporters were asked to)."""
+EraseInGroup = Callable[[Bot], Awaitable[Erased]]
+"""The deletes still to do in the supporters' group once the person's keys are gone."""
+FORGOTTEN_RESPONSES: dict[Erased, str] = {
+    "deleted": "forgotten_supporters",
+    "partly": "forgotten_supporters_partly",
+}
+"""The reply to /forget when there was a conversation with supporters to delete (required content)."""
+
+
+async def nothing_to_erase(bot: Bot) -> Erased:
+    """The erasure when nobody ever talked to a supporter."""
+    return "nothing"
 
 
 class RelayFailed(PeerlineError):
@@ -73,8 +91,12 @@ class HandoffService(Protocol):
         """The person stopped waiting."""
         ...
 
-    async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
-        """The person asked to be forgotten, or (`blocked`) blocked the bot: end and remove any handoff."""
+    async def forget(self, user: str, *, blocked: bool = False) -> EraseInGroup:
+        """The person asked to be forgotten, or (`blocked`) blocked the bot: end and remove any handoff.
+
+        Only the store is touched here; the returned erasure deletes their conversations from the
+        supporters' group, and is run once the person's other keys are gone (group sends are throttled).
+        """
         ...
 
     async def take_feedback(self, user: str) -> bool:
@@ -107,8 +129,9 @@ class SupportersNotConnected:
     async def leave_queue(self, bot: Bot, user: str, chat_id: int, session: Session) -> None:
         await send_reply(bot, chat_id, Reply(self.engine.system_text("handoff_left_queue", session)))
 
-    async def forget(self, bot: Bot, user: str, *, blocked: bool = False) -> None:
+    async def forget(self, user: str, *, blocked: bool = False) -> EraseInGroup:
         """Nothing is kept."""
+        return nothing_to_erase
 
     async def take_feedback(self, user: str) -> bool:
         return False  # nobody is ever asked

@@ -147,9 +147,12 @@ async def serve(
     PEERLINE_METRICS_PORT is set, the /healthz and /metrics server.
     """
     from bot.monitoring.endpoint import OperationsServer
+    from bot.state.redis import RedisStore
     from bot.telegram.application import ALLOWED_UPDATES, BUS_KEY, ENGINE_KEY, METRICS_KEY
+    from bot.telegram.webhook import RecentUpdates, WebhookServer
 
     bus = app.bot_data.get(BUS_KEY)
+    webhook_server: WebhookServer | None = None
     if bus is not None:
         background = [*background, bus.listen]
     operations: OperationsServer | None = None
@@ -170,11 +173,18 @@ async def serve(
                 await app.post_init(app)
             try:
                 if webhook:
-                    await updater.start_webhook(
-                        listen=settings.webhook_listen,
-                        port=settings.webhook_port,
-                        url_path=settings.webhook_path,
-                        webhook_url=settings.webhook_url,
+                    # Our own endpoint, not PTB's (see bot/telegram/webhook.py): the secret is checked
+                    # first, big bodies are refused unread, a replayed update is handled once.
+                    redis = store.client if isinstance(store, RedisStore) else None
+                    webhook_server = WebhookServer(
+                        app,
+                        settings.webhook_path,
+                        settings.webhook_secret or "",
+                        RecentUpdates(redis, settings.redis_prefix),
+                    )
+                    await webhook_server.start(settings.webhook_listen, settings.webhook_port)
+                    await app.bot.set_webhook(
+                        url=settings.webhook_url or "",
                         secret_token=settings.webhook_secret,
                         allowed_updates=list(ALLOWED_UPDATES),
                     )
@@ -203,6 +213,8 @@ async def serve(
             finally:
                 if operations is not None:
                     await operations.stop()
+                if webhook_server is not None:
+                    await webhook_server.stop()
                 for job in jobs:
                     job.cancel()
                 await asyncio.gather(*jobs, return_exceptions=True)

@@ -7,17 +7,30 @@ their presses politely refused. Nothing the group receives names the person.
 from __future__ import annotations
 
 import contextlib
+import logging
 
-from telegram import Update
+from telegram import ChatMember, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, ChatMemberHandler, MessageHandler, filters
 
+from bot.logs import log_event
 from bot.telegram.desk import SupportersDesk
 from bot.telegram.handlers import AnyApplication, Context, parse_command
 from bot.telegram.render import NO_PREVIEW
 
+log = logging.getLogger(__name__)
+
+CARD_BUTTON_PATTERN = r"\Ah[cx]:[0-9a-f]{1,32}\Z"  # \Z, not $: `$` also matches before a final newline
+
 SUPPORTER_COMMANDS = ("end", "release", "queue", "mine", "alias", "block", "unblock", "refer")
+# Anyone in the group reads every topic: membership is the access control, not SUPPORTER_IDS.
+OUTSIDER_ALERT = (
+    "⚠️ <b>Someone who is not on the rota joined this group.</b> Every member can read every "
+    "conversation here. An admin: remove them now, or add their id to SUPPORTER_IDS if they are a new "
+    "supporter. (To keep this from happening: invite links that need an admin's approval.)"
+)
+_MEMBER_STATUSES = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED)
 
 
 class SupporterHandlers:
@@ -66,6 +79,21 @@ class SupporterHandlers:
             return  # messages from anyone who is not a supporter are ignored
         await self.desk.relay_from_supporter(context.bot, user.id, message.message_thread_id, message)
 
+    async def on_member(self, update: Update, context: Context) -> None:
+        """A join (or a change to a member) in the supporters' group: alert on anyone not on the rota."""
+        change = update.chat_member
+        if change is None or change.chat.id != self.desk.settings.chat_id:
+            return
+        member = change.new_chat_member
+        joined = member.status in _MEMBER_STATUSES and change.old_chat_member.status not in _MEMBER_STATUSES
+        if not joined or member.user.is_bot or self.desk.settings.may_support(member.user.id):
+            return
+        log_event(log, "outsider_joined_supporters_group", logging.WARNING)  # no id or name: just the fact
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(
+                self.desk.settings.chat_id, OUTSIDER_ALERT, parse_mode=ParseMode.HTML
+            )
+
 
 def register_supporter_handlers(app: AnyApplication, desk: SupportersDesk) -> None:
     """Handlers for the supporters' chat; registered before the general ones so they win."""
@@ -73,8 +101,9 @@ def register_supporter_handlers(app: AnyApplication, desk: SupportersDesk) -> No
     group = filters.Chat(chat_id=desk.settings.chat_id) & filters.UpdateType.MESSAGE
     app.add_handlers(
         [
-            CallbackQueryHandler(handlers.on_card_button, pattern=r"^h[cx]:[0-9a-f]{1,32}$"),
+            CallbackQueryHandler(handlers.on_card_button, pattern=CARD_BUTTON_PATTERN),
             MessageHandler(group & filters.COMMAND, handlers.on_command),
             MessageHandler(group & ~filters.StatusUpdate.ALL, handlers.on_message),
+            ChatMemberHandler(handlers.on_member, ChatMemberHandler.CHAT_MEMBER),
         ]
     )

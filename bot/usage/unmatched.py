@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from bot.errors import StoreUnavailable
 from bot.state.client import REDIS_ERRORS, RedisClient
 from bot.usage.best_effort import BestEffort
-from bot.usage.scrub import scrub
+from bot.usage.scrub import scrub_prefix
 from bot.usage.stats import DAY_SECONDS, Clock, utc_day
 
 MAX_AGE_DAYS = 7
@@ -60,7 +60,7 @@ class UnmatchedLog:
 
     async def record(self, text: str) -> None:
         """Keep one fallback message, scrubbed; nothing that could link it to a person is stored."""
-        clean = scrub(text)[:MAX_CHARS]
+        clean = scrub_prefix(text, MAX_CHARS)
         if not clean:
             return
         now = self.clock()

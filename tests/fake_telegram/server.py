@@ -1120,6 +1120,32 @@ class FakeTelegram:
         )
         return await self.add_update({"message": message}, secret_token=secret_token)
 
+    async def send_content(
+        self,
+        user_id: int,
+        content: JSON,
+        chat_id: int | str | None = None,
+        chat_type: str = "private",
+        *,
+        first_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+        message_thread_id: int | None = None,
+        secret_token: SecretArg = REGISTERED_SECRET,
+    ) -> JSON:
+        """A user sends a message with any content (a contact, a document, a story, a forward, ...)."""
+        message = self._user_message(
+            user_id,
+            content,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            first_name=first_name,
+            username=username,
+            language_code=language_code,
+            message_thread_id=message_thread_id,
+        )
+        return await self.add_update({"message": message}, secret_token=secret_token)
+
     async def send_photo(
         self,
         user_id: int,
