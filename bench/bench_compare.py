@@ -87,13 +87,22 @@ def baseline_result(predict: Predict, case: Case, locale: Locale) -> CaseResult:
     risk = intent.risk if intent else None
     expected_risk = expected.risk if expected else None
     return CaseResult(
-        case, predicted, True, risk == "crisis", score, locale.code, expected_risk == "crisis", risk, expected_risk
+        case,
+        predicted,
+        True,
+        risk == "crisis",
+        score,
+        locale.code,
+        expected_risk == "crisis",
+        risk,
+        expected_risk,
     )
 
 
 def row(name: str, report: Report, seconds: float) -> str:
     return (
-        f"| {name} | {report.accuracy:.1%} | {report.crisis_recall:.1%} | {report.crisis_false_positive_rate:.1%}"
+        f"| {name} | {report.accuracy:.1%} | {report.crisis_recall:.1%}"
+        f" | {report.crisis_false_positive_rate:.1%}"
         f" | {report.check_in_false_alarm_rate:.1%} | {report.look_alike_crisis_rate:.1%}"
         f" | {report.out_of_scope_rejection:.1%} | {1000 * seconds / max(report.total, 1):.2f} |"
     )
@@ -117,8 +126,10 @@ def main() -> None:
         for code, cases in sorted(by_locale.items()):
             locale = brain.content.locale(code)
             print(f"\n### {folder} — {code} ({len(cases)} messages)\n")
-            print("| system | top-1 in scope | crisis recall (either tier) | crisis FA | check-in FA"
-                  " | look-alikes to crisis | out-of-scope rejected | ms/message |")
+            print(
+                "| system | top-1 in scope | crisis recall (either tier) | crisis FA | check-in FA"
+                " | look-alikes to crisis | out-of-scope rejected | ms/message |"
+            )
             print("| --- | --- | --- | --- | --- | --- | --- | --- |")
             start = time.perf_counter()
             results = []

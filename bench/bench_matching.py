@@ -2,21 +2,27 @@
 
     python bench/bench_matching.py [--messages N]
 
-Measures, on one core: loading + indexing the shipped content, then per-message latency of
-`Matcher.match` (median and p99) on the shipped catalogue and on a generated catalogue of 5,000 examples.
+Measures, on one core: loading + indexing the shipped content (cold: no embedding cache; warm: cached),
+then per-message latency of `Matcher.match` (median and p99) on the shipped catalogue and on a generated
+catalogue of 5,000 examples, with the meaning layer (sentence embeddings, risk bank) and lexical only, and
+the process's peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
 from bot.brain import Brain
 from bot.content.model import Intent, SourceRef
 from bot.evaluation import load_cases
+from bot.nlu.embedding import shared_encoder
 from bot.nlu.matcher import Matcher
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,28 +85,33 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    start = time.perf_counter()
-    brain = Brain.load(ROOT)
-    startup = time.perf_counter() - start
-    matcher = brain.matcher(None)
+    with tempfile.TemporaryDirectory() as cold:
+        os.environ["PEERLINE_CACHE_DIR"] = cold
+        for label in ("cold, no embedding cache", "warm, embeddings cached"):
+            start = time.perf_counter()
+            brain = Brain.load(ROOT)
+            startup = time.perf_counter() - start
+            matcher = brain.matcher(None)
+            print(
+                f"start-up {label} (load, validate, index, embed both locales): {startup * 1000:.0f} ms "
+                f"({matcher.example_count} examples, {len(matcher.ids)} intents in en)"
+            )
     messages = [c.text for c in load_cases(ROOT / "tests" / "data" / "dev" / "en.yaml")]
-    print(
-        f"start-up (load, validate, index shipped content): {startup * 1000:.0f} ms "
-        f"({matcher.example_count} examples, {len(matcher.ids)} intents)"
-    )
     report("shipped catalogue", latencies(matcher, messages, args.rounds))
 
     intents = generated_catalogue(brain, 5000, 25)
     locale = brain.content.locale(None)
-    start = time.perf_counter()
-    big = Matcher(intents, locale.synonyms)
-    print(
-        f"index build, generated catalogue: {(time.perf_counter() - start) * 1000:.0f} ms "
-        f"({big.example_count} examples, {len(big.ids)} intents)"
-    )
-    report("generated catalogue (5,000 examples)", latencies(big, messages, args.rounds))
-    long_text = " ".join(messages) * 3
-    report("generated catalogue, 4,000+ character messages", latencies(big, [long_text[:4096]] * 20, 2))
+    for name, encoder in (("with meaning", shared_encoder()), ("lexical only", None)):
+        start = time.perf_counter()
+        big = Matcher(intents, locale.synonyms, encoder=encoder, look_alikes=locale.look_alikes)
+        print(
+            f"index build, generated catalogue, {name}: {(time.perf_counter() - start) * 1000:.0f} ms "
+            f"({big.example_count} examples, {len(big.ids)} intents)"
+        )
+        report(f"generated catalogue (5,000 examples), {name}", latencies(big, messages, args.rounds))
+        long_text = " ".join(messages) * 3
+        report(f"  4,000+ character messages, {name}", latencies(big, [long_text[:4096]] * 20, 2))
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What the engine does with a message as the first of a new conversation: the figure `match` and `eval` report.
+"""What the engine does with the first message of a new conversation: what `match` and `eval` report.
 
 Both commands go through the real engine (the other locale's crisis check, the check-in tier, mixing,
 place searches), so what they measure is what a person would get, not what the matcher alone thinks.
@@ -61,7 +61,13 @@ def first_message(engine: Engine, text: str, locale: str | None = None) -> Decis
         if outcome.risk is None and match is not None and match.intent == outcome.intent:
             confident = match.confident
         return Decision(
-            outcome.intent, outcome.risk, confident, match.score if match else 100.0, response, answered, match
+            outcome.intent,
+            outcome.risk,
+            confident,
+            match.score if match else 100.0,
+            response,
+            answered,
+            match,
         )
     if match is not None and match.intent and not match.confident:
         return Decision(match.intent, None, False, match.score, match.response, answered, match)

@@ -128,6 +128,9 @@ class _Turn:
             # "i have a gun" on its own is a question to ask, not an emergency script; after risk it is one.
             result = replace(result, intent=CHECK_IN_INTENT, crisis=False, risk=CHECK_IN)
         if result.risk == CRISIS and result.intent:
+            switch = self.crisis_language(text) if may_switch else None
+            if switch:
+                return _Turn(self.brain, replace(self.session, locale=switch), self.now).on_text(text, False)
             return self.crisis(result.intent, result)
         other, crisis = self.other_language(text, result) if may_switch else (None, None)
         if other:
@@ -143,16 +146,16 @@ class _Turn:
         pending = self.session.pending
         reply_kind = self._short_reply(words)
         if pending and pending.kind == "check_in":
-            # An answer that itself reads as a risk ("no... i just cant anymore") is a yes, whatever its first word.
+            # An answer that reads as a risk ("no... i just cant anymore") is a yes, whatever it starts with.
             answer = self._check_in_answer(words, reply_kind)
             if reply_kind is None and result.risk == CHECK_IN:
                 answer = "yes"
             answered = self.on_check_in_answer(answer, result)
             if answered is not None:
                 return answered
-        if result.risk == CHECK_IN:
-            return self.check_in(result)
         mixing = self.mixing(text, result)
+        if result.risk == CHECK_IN and reply_kind is None and mixing is None:
+            return self.check_in(result)
         if mixing is not None:
             return mixing
         if pending and pending.kind == "place":
@@ -463,6 +466,14 @@ class _Turn:
         """Switch the session's language; the confirmation is already in the new one."""
         return _Turn(self.brain, replace(self.session, locale=code), self.now).system("language_set")
 
+    def crisis_language(self, text: str) -> str | None:
+        """Another locale whose marker words the crisis message has more of: answer the crisis in it."""
+        markers = marker_counts(text, self.brain.language_markers)
+        mine = markers.get(self.locale.code, 0)
+        others = [c for c in self.brain.content.locales if c != self.locale.code]
+        best = max(others, key=lambda code: markers.get(code, 0), default=None)
+        return best if best is not None and markers.get(best, 0) > mine else None
+
     def other_language(self, text: str, result: MatchResult) -> tuple[str | None, str | None]:
         """(a locale to switch to, a crisis intent another locale found): every locale checks for crisis.
 
@@ -479,7 +490,9 @@ class _Turn:
         for code in locales:
             if code != self.locale.code:
                 found = self.brain.matcher(code).match(text)
-                if found.crisis and found.intent:
+                # Only the other locale's own words count here: its meaning layer reads the same embedding
+                # as this locale's, so a crisis by meaning alone would only add its false alarms.
+                if found.crisis and found.intent and found.crisis_reason != "meaning":
                     markers = marker_counts(text, self.brain.language_markers)  # rare: only for a crisis
                     if markers.get(code, 0) > markers.get(self.locale.code, 0):
                         return code, None

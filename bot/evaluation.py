@@ -277,7 +277,9 @@ def summarise(outcomes: list[CaseResult]) -> Report:
         failures=[
             o
             for o in outcomes
-            if o.predicted != o.case.expected or (o.expected_risk is not None) != o.caught or o.look_alike and o.crisis
+            if o.predicted != o.case.expected
+            or (o.expected_risk is not None) != o.caught
+            or (o.look_alike and o.crisis)
         ],
         results=outcomes,
     )

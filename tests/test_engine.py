@@ -286,8 +286,13 @@ def test_after_a_crisis_reply_unclear_or_farewell_messages_get_the_crisis_line_a
     for text in ("nobody cares", "goodbye forever", "yes", "im scared", "thanks"):
         outcome = engine.handle(TextMessage(text), session)
         reply = only_reply(outcome)
-        assert reply.text.startswith(("I'm still here with you", "I'm here, and")), (text, reply.text)
+        # crisis_followup, or the shorter crisis_again where the message is itself a risk signal.
+        assert reply.text.startswith(("I'm still here with you", "I'm here, and", "I'm here.")), (
+            text,
+            reply.text,
+        )
         assert "988" in reply.text and "911" in reply.text
+        assert "i:talk_to_human" in [b.data for b in reply.buttons]
         assert outcome.session is not None
         session = outcome.session
     naloxone = engine.handle(TextMessage("where can i get naloxone"), session)

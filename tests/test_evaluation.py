@@ -29,7 +29,7 @@ messages:
   - {text: can i get naloxone, intent: overdose_signs}      # taken as naloxone
   - {text: whats the weather like, intent: null}
   - {text: best pizza in town, intent: null}
-  - {text: naloxone pizza party, intent: null}              # taken as naloxone: not rejected
+  - {text: where can i get naloxone pizza, intent: null}              # taken as naloxone: not rejected
   - {text: donde consigo naloxona, intent: naloxone, locale: es}
   - {text: mi amigo no respira, intent: crisis_overdose, locale: es}
   - {text: hola que tal el futbol, intent: null, locale: es}
@@ -65,9 +65,9 @@ def test_figures_on_a_known_set_are_exact_overall_and_per_locale(content: Path, 
     assert overall.per_intent["crisis_overdose"].recall == pytest.approx(2 / 3)
     assert overall.per_intent["crisis_overdose"].precision == 1.0
     assert ("crisis_overdose", "overdose_signs", 1, ["signs of overdose"]) in overall.confusions
-    assert ("(out of scope)", "naloxone", 1, ["naloxone pizza party"]) in overall.confusions
+    assert ("(out of scope)", "naloxone", 1, ["where can i get naloxone pizza"]) in overall.confusions
     assert sorted(f.case.text for f in overall.failures) == [
-        "can i get naloxone", "naloxone pizza party", "signs of overdose"
+        "can i get naloxone", "signs of overdose", "where can i get naloxone pizza"
     ]  # fmt: skip
     english, spanish = evaluation.by_locale["en"], evaluation.by_locale["es"]
     assert (english.total, english.accuracy, english.crisis_recall) == (11, 6 / 8, 1 / 2)

@@ -74,7 +74,7 @@ def test_many_substances_still_fit_one_message(engine: Engine) -> None:
 
 def test_crisis_wins_over_a_mixing_question(engine: Engine) -> None:
     outcome = engine.handle(TextMessage("took xanax and methadone and he's not breathing"), Session())
-    assert outcome.intent == "crisis_overdose"
+    assert outcome.intent in ("crisis_overdose", "crisis_depressant")  # an opioid with a benzo: downers
     assert outcome.replies[0].crisis
 
 

@@ -58,7 +58,9 @@ def test_negated_and_hypothetical_look_alikes_get_no_crisis_reply(engine: Engine
 
 
 def test_a_negated_clause_does_not_hide_a_crisis_in_the_next_one(engine: Engine) -> None:
-    outcome = engine.handle(TextMessage("im not going to kill myself, i already took all my pills"), Session())
+    outcome = engine.handle(
+        TextMessage("im not going to kill myself, i already took all my pills"), Session()
+    )
     assert outcome.risk == "crisis" and reply_of(outcome).crisis
 
 

@@ -174,7 +174,8 @@ def test_spanish_look_alikes_are_not_crises(engine: Engine, text: str) -> None:
     for locale in ("es", "en"):
         outcome = engine.handle(TextMessage(text), Session(locale=locale))
         assert outcome.intent not in ("crisis_overdose", "crisis_suicide"), text
-        assert not any(r.crisis for r in outcome.replies)
+        # A direct check-in may ask; the emergency script may not.
+        assert outcome.risk != "crisis", text
 
 
 def test_terminal_chat_in_spanish() -> None:

@@ -1,6 +1,8 @@
 """The Spanish evaluation sets, run through the real `peerline eval` command on the shipped content.
 
-Floors sit a few points under the measured figures (main set 95.1 %, held-out 94.1 % when this was written),
+Floors sit a few points under the measured figures (main set 84.7 %, the 40 more 88.2 % on 2026-12-02; before
+the check-in tier and the emergency kinds they were 95.1 % and 94.1 %: a check-in or another kind of
+emergency on a message labelled otherwise now counts as a miss),
 so a content change that loses ground fails here, while one changed message does not. Crisis figures
 are pinned exactly: crisis recall must not drop and false alarms must stay at or under 2 %.
 """
@@ -44,7 +46,7 @@ def test_spanish_main_set_meets_the_safety_and_accuracy_targets(capsys: pytest.C
     assert spanish["total"] >= 120
     assert spanish["crisis_recall"] == 1.0, [f for f in spanish["failures"] if f["expected"]]
     assert spanish["crisis_false_positive_rate"] <= 0.02
-    assert spanish["accuracy"] >= 0.91
+    assert spanish["accuracy"] >= 0.82
     assert spanish["out_of_scope_rejection"] >= 0.80
 
 

@@ -79,7 +79,7 @@ async def test_workers_launcher_runs_n_webhook_processes_and_stops_them_on_sigte
     async with FakeTelegram() as tg:
         process = await run_launcher(tg, prefix, port, tmp_path / "workers.log")
         try:
-            await tg.wait_for_calls("setWebhook", 2, timeout=30)
+            await tg.wait_for_calls("setWebhook", 2, timeout=120)  # two processes load content and model
 
             async def both_listen() -> bool:
                 return listening(port) and listening(port + 1)
@@ -107,7 +107,7 @@ async def test_when_one_worker_dies_the_launcher_stops_the_others_and_fails(tmp_
     async with FakeTelegram() as tg:
         process = await run_launcher(tg, prefix, port, tmp_path / "workers.log")
         try:
-            await tg.wait_for_calls("setWebhook", 2, timeout=30)
+            await tg.wait_for_calls("setWebhook", 2, timeout=120)  # two processes load content and model
             workers = children_of(process.pid)
             assert len(workers) == 2
             os.kill(workers[0], signal.SIGKILL)

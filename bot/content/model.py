@@ -229,7 +229,7 @@ class Locale:
     stopwords: frozenset[str] = frozenset()  # words too common to tell intents apart
     labels: Mapping[str, str] = field(default_factory=dict)  # button labels the engine shows
     markers: frozenset[str] = frozenset()  # words that show a message is in this language
-    # Statements that sound like a risk but are not ("im not suicidal, just asking"): the risk layer's contrast.
+    # Statements that sound like a risk but are not ("im not suicidal, just asking"): the risk contrast.
     look_alikes: tuple[str, ...] = ()
 
     def label(self, name: str) -> str:

@@ -387,15 +387,19 @@ class Matcher:
             risk = self.risk.assess(found[0], pieces, found[1:])
         vetoed = self.crisis.vetoed(texts)
         ranked = self._rank(scores, exclude=vetoed)
-        if signal is None and ranked:
+        if signal is None and ranked and not any(p.negated or p.past for p in pieces):
             crisis_scores = {i: s for i, s in self._rank(lexical, vetoed) if i in self.crisis.intent_ids}
             best_other = max(
                 (s for i, s in self._rank(lexical, vetoed) if i not in self.risk_ids), default=0.0
             )
             similar = {i: s for i, s in self.crisis_similarity(full).items() if i not in vetoed}
             signal = self.crisis.by_example(texts, similar, crisis_scores, best_other)
-        if signal is not None and (risk is None or risk.tier != CRISIS) and self._reads_as_question(pieces, found):
-            # The words of an emergency, the meaning of a question: ask directly instead of sounding the alarm.
+        if (
+            signal is not None
+            and (risk is None or risk.tier != CRISIS)
+            and self._reads_as_question(pieces, found)
+        ):
+            # The words of an emergency, the meaning of a question: ask directly instead of alarming.
             intent = risk.intent if risk else signal.intent
             risk = RiskSignal(CHECK_IN, intent, max(risk.score if risk else 0.0, 0.5), None)
             signal = None
@@ -409,13 +413,12 @@ class Matcher:
             second = everyday[1][0]
         candidates = tuple(everyday[:5])
         if signal is not None:
-            intent = self.intents[self._index[signal.intent]]
             return MatchResult(
                 signal.intent,
                 signal.score,
                 True,
                 True,
-                intent.response,
+                self.intents[self._index[signal.intent]].response,
                 self._runner_up(everyday, signal.intent),
                 candidates,
                 signal.reason,
@@ -424,14 +427,13 @@ class Matcher:
         top = self._decide(everyday)
         if risk is not None and self.check_in_ids:
             check_in = min(self.check_in_ids)
-            intent = self.intents[self._index[check_in]]
             topic = top.intent if top.confident else None
             return MatchResult(
                 check_in,
                 100.0 * risk.score,
                 True,
                 False,
-                intent.response,
+                self.intents[self._index[check_in]].response,
                 top.runner_up,
                 candidates,
                 "meaning",

@@ -31,8 +31,9 @@ class RiskSettings:
     check_in_floor: float = 0.45
     clear_margin: float = 0.09
     # The ridge classifier's lead of its best risk intent over its best everyday intent (bot.nlu.semantic):
-    # below `ridge_crisis` a crisis by meaning is only a check-in, below `ridge_check_in` it is nothing. USE embeddings follow the
-    # topic ("i took my methadone this morning" sits near "take all my methadone tonight"); the classifier,
+    # below `ridge_crisis` a crisis by meaning is only a check-in, below `ridge_check_in` it is nothing.
+    # USE embeddings follow the topic ("i took my methadone this morning" sits near "take all my methadone
+    # tonight"); the classifier,
     # trained against every everyday example, follows the intent.
     ridge_crisis: float = -0.2
     ridge_check_in: float = -0.4
@@ -70,7 +71,8 @@ class RiskBank:
         self._check_in = np.asarray([i in check_in_ids for i in ids], dtype=bool)
         self._ordinary = ~(self._crisis | self._check_in)
         self._ids = tuple(ids)
-        self._terse_capped = frozenset({"crisis_suicide", "crisis_means"})
+        # "tramadol with my zoloft" reads like pills; "i have a gun" like means: ask, do not alarm.
+        self._terse_capped = frozenset({"crisis_suicide", "crisis_means", "crisis_pills"})
 
     @property
     def active(self) -> bool:
@@ -100,7 +102,7 @@ class RiskBank:
         penalty = s.piece_penalty if index is not None else 0.0
         contrast = max(float(near[self._ordinary].max()) if self._ordinary.any() else 0.0, found.look_alike)
         risky = self._crisis | self._check_in
-        # Four words or fewer about suicide or means ("i have a gun") carry too little meaning for the crisis
+        # Four words or fewer about suicide, means or pills carry too little meaning for the crisis
         # script on their own: a check-in at most (the patterns still catch "kms", "i want to die").
         terse = piece is not None and len(piece.text.split()) <= s.terse_words
         vote = float(found.fitted[risky].max()) - float(found.fitted[self._ordinary].max(initial=0.0))
@@ -134,7 +136,7 @@ class RiskBank:
     def assess(
         self, whole: Neighbours, pieces: Sequence[Piece], per_piece: Sequence[Neighbours]
     ) -> RiskSignal | None:
-        """The highest tier any sentence or the whole message reaches (crisis over check-in, then nearness)."""
+        """The highest tier any clause or the whole message reaches (crisis over check-in, then nearness)."""
         # The whole message is told as the past when any clause is ("6 months ago"): a check-in at most.
         whole_piece = pieces[0] if len(pieces) == 1 else Piece("", False, False, any(p.past for p in pieces))
         # One negated or hypothetical clause makes the whole message unreliable: then only the other

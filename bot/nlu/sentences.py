@@ -22,57 +22,67 @@ WINDOW_WORDS = 18
 MIN_PIECE_WORDS = 2
 MAX_PIECES = 24
 
+
+def _any(*alternatives: str) -> re.Pattern[str]:
+    """One word-bounded pattern from alternatives written one per line (on normalised text: no accents)."""
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+
+
 # Explicit statements that the risk is NOT there ("im not suicidal", "no quiero hacerme daño", "nobody is
-# overdosing right now"), and figures of speech ("id kill for a coffee", "me muero de risa").
-_NEGATED = re.compile(
-    r"\b(?:"
+# overdosing right now"), benign contexts ("as prescribed", cut while cooking) and figures of speech ("id
+# kill for a coffee", "me muero de risa").
+_NEGATED = _any(
     r"(?:im|i am|i m|am) not (?:suicidal|going to (?:kill|hurt|harm) myself|gonna (?:kill|hurt) myself"
-    r"|trying to (?:die|kill myself|off myself|end (?:it|my life))|thinking (?:about|of) (?:suicide|killing myself"
-    r"|ending (?:it|things|my life))|in danger|gonna do anything)"
-    r"|not (?:suicidal|trying to (?:die|kill myself|off myself)|an emergency|having an emergency)"
-    r"|no emergency|never (?:suicidal|been suicidal)|no suicidal (?:thoughts|feelings)"
-    r"|(?:i )?(?:dont|do not|wont|will not|would never|never would) (?:want to |wanna )?"
-    r"(?:kill|hurt|harm|off) myself"
-    r"|(?:i )?(?:dont|do not) (?:want to|wanna) (?:end my life|end it all|be dead)"
-    r"|(?:i )?(?:dont|do not) (?:want to|wanna) die (?:from|of|because|cause|bc|like|alone)"
-    r"|(?:nobody|no one|noone|no body) (?:is|s) (?:overdosing|oding|dying|in danger|hurt)"
-    r"|(?:hes|shes|theyre|im|he is|she is|they are|i am) (?:fine|ok|okay|alright|good) now"
-    r"|(?:id|i would|i d) kill for|dying to (?:know|try|see|get)|killing me (?:lol|lmao|haha)"
-    r"|no (?:soy|estoy) suicida|no (?:tengo|he tenido) (?:pensamientos|ideas) suicidas"
-    r"|no (?:me )?(?:quiero|voy a) (?:matar|matarme|suicidar|suicidarme|hacer dano|hacerme dano|lastimar"
-    r"|lastimarme|quitar la vida|quitarme la vida)"
-    r"|no (?:pienso|he pensado|pense) (?:en (?:el suicidio|matarme|suicidarme)|hacerme dano)"
-    r"|no quiero acabar con mi vida|no es una emergencia|(?:nadie|ninguno) esta (?:en )?(?:sobredosis|muriendo)"
-    r"|no (?:me )?quiero morir (?:de|por|como|sola|solo)|ya (?:estoy|esta) bien|ahora estoy bien"
-    r"|me muero de (?:risa|sueno|hambre|verguenza|ganas|frio|calor|aburrimiento)"
-    r"|as prescribed|like (?:my|the) (?:doctor|dr|prescriber) (?:said|told me)|como me (?:dijo|indico|lo receto) el"
-    r" (?:doctor|medico)|como me (?:las|lo|los) recetaron|(?:pero|but) ya no|but not anymore|not anymore"
-    r"|(?:cut|burnt|burned) my (?:finger|hand|thumb) (?:cooking|chopping|shaving)|me (?:corte|queme) (?:con un cuchillo|el dedo"
-    r"|la mano) (?:cocinando|picando)|me corte (?:con un cuchillo )?(?:cocinando|picando|afeitandome)"
-    r")\b"
+    r"|trying to (?:die|kill myself|off myself|end (?:it|my life))"
+    r"|thinking (?:about|of) (?:suicide|killing myself|ending (?:it|things|my life))"
+    r"|in danger|gonna do anything)",
+    r"not (?:suicidal|trying to (?:die|kill myself|off myself)|an emergency|having an emergency)",
+    r"no emergency|never (?:suicidal|been suicidal)|no suicidal (?:thoughts|feelings)",
+    r"(?:i )?(?:dont|do not|wont|will not|would never|never would) (?:want to |wanna )?"
+    r"(?:kill|hurt|harm|off) myself",
+    r"(?:i )?(?:dont|do not) (?:want to|wanna) (?:end my life|end it all|be dead)",
+    # Fear of dying as the reason for a safety question: "i really dont want to od, how do i test my dope".
+    r"(?:i )?(?:really )?(?:dont|do not) (?:want to|wanna) (?:die|overdose|od|o d)",
+    r"(?:nobody|no one|noone|no body) (?:is|s) (?:overdosing|oding|dying|in danger|hurt)",
+    r"(?:hes|shes|theyre|im|he is|she is|they are|i am) (?:fine|ok|okay|alright|good) now",
+    r"(?:id|i would|i d) kill for|dying to (?:know|try|see|get)|killing me (?:lol|lmao|haha)",
+    r"as prescribed|like (?:my|the) (?:doctor|dr|prescriber) (?:said|told me)|but not anymore|not anymore",
+    r"(?:cut|burnt|burned) my (?:finger|hand|thumb) (?:cooking|chopping|shaving)",
+    r"(?:my|our|the) (?:dog|cat|puppy|kitten|pet|hamster)|(?:mi|el|nuestro) (?:perro|gato|perrito|gatito)",
+    r"no (?:soy|estoy) suicida|no (?:tengo|he tenido) (?:pensamientos|ideas) suicidas",
+    r"no (?:me )?(?:quiero|voy a) (?:matar|matarme|suicidar|suicidarme|hacer dano|hacerme dano|lastimar"
+    r"|lastimarme|quitar la vida|quitarme la vida)",
+    r"no (?:pienso|he pensado|pense) (?:en (?:el suicidio|matarme|suicidarme)|hacerme dano)",
+    r"no quiero acabar con mi vida|no es una emergencia",
+    r"(?:nadie|ninguno) esta (?:en )?(?:sobredosis|muriendo)",
+    r"no (?:me )?quiero morir (?:de|por|como|sola|solo)|ya (?:estoy|esta) bien|ahora estoy bien",
+    r"me muero de (?:risa|sueno|hambre|verguenza|ganas|frio|calor|aburrimiento)",
+    r"como me (?:dijo|indico|lo receto) el (?:doctor|medico)|como me (?:las|lo|los) recetaron|pero ya no",
+    r"me (?:corte|queme) (?:con un cuchillo |el dedo |la mano )?(?:cocinando|picando|afeitandome)",
 )
 # Questions about what could happen, not what is happening: "what should i do if he stops breathing".
-_HYPOTHETICAL = re.compile(
-    r"\b(?:(?:what|wat) if (?!i\b|im\b|i m\b)|what happens if|what should (?:i|we|you) do (?:if|when)|what do (?:i|we|you) do (?:if|when)"
-    r"|what to do (?:if|when)|in case|just in case|how (?:do|would|can|could) (?:i|you|we|u) (?:know|tell)"
-    r"|if (?:someone|somebody|anyone|a friend|my friend|a person|people|you|u|he|she|they) (?:ever |were to |was to )?"
-    r"(?:od|ods|overdose|overdoses|overdosed|stops|stopped|starts|passes|passed|has|had|took|takes|collapses|wont|doesnt)"
-    r"|que (?:hago|hacemos|hacer|debo hacer) (?:si|cuando)|en caso de|por si (?:acaso)?"
-    r"|como (?:se|sabe|saber|sabes|reconozco) si|si (?:alguien|un amigo|mi amigo|mi amiga|una persona|la gente"
-    r"|un dia|algun dia|alguna vez)"
-    r")\b"
+_HYPOTHETICAL = _any(
+    r"(?:what|wat) if (?!i\b|im\b|i m\b)|what happens if",
+    r"what (?:should|do) (?:i|we|you) do (?:if|when)|what to do (?:if|when)|in case",
+    r"how (?:do|would|can|could) (?:i|you|we|u) (?:know|tell)",
+    r"if (?:someone|somebody|anyone|a friend|my friend|a person|people|you|u|he|she|they)"
+    r" (?:ever |were to |was to )?(?:od|ods|overdose|overdoses|overdosed|stops|stopped|starts|passes|passed"
+    r"|has|had|took|takes|collapses|wont|doesnt|is not|isnt|cant)",
+    r"que (?:hago|hacemos|hacer|debo hacer) (?:si|cuando)|en caso de|por si (?:acaso)?",
+    r"como (?:se|sabe|saber|sabes|reconozco) si",
+    r"si (?:alguien|un amigo|mi amigo|mi amiga|una persona|la gente|un dia|algun dia|alguna vez)",
 )
-
-
-# A death or an overdose told as the past (grief and stories), or wondered about in the first person ("what
-# if i took too much"): possible risk at most, never the emergency script on meaning alone.
-_PAST = re.compile(
-    r"\b(?:(?:what|wat) if i|what happens if i|(?:que|qué) pasa si (?:me|yo)|y si (?:me|yo)"
-    r"|(?<!desde )hace (?:tiempo|mucho) (?:quise|intente|pense|trate)|(?:a day|daily|a week) for (?:years|months)"
-    r"|died|passed away|passed on|grieving|grief|funeral|memorial|rip|anniversary of"
-    r"|last (?:week|month|year|summer|winter|spring|fall)|(?:years|months|weeks) ago|a (?:year|month) ago"
-    r"|murio|fallecio|falleció|velorio|funeral|luto|el (?:ano|mes) pasado|la semana pasada"
-    r"|(?<!desde )hace (?:anos|meses|semanas|un ano|un mes))\b"
+# A death or an overdose told as the past (grief, stories, habits), or wondered about in the first person
+# ("what if i took too much"): possible risk at most, never the emergency script on meaning alone.
+_PAST = _any(
+    r"(?:what|wat) if i|what happens if i|que pasa si (?:me|yo)|y si (?:me|yo)",
+    r"(?<!desde )hace (?:tiempo|mucho) (?:quise|intente|pense|trate)",
+    r"(?:a day|daily|a week) for (?:years|months)",
+    r"died|passed away|passed on|grieving|grief|funeral|memorial|rip|anniversary of",
+    r"(?<!since )last (?:week|month|year|summer|winter|spring|fall)",
+    r"(?:years|months|weeks) ago|a (?:year|month) ago",
+    r"murio|fallecio|velorio|luto|el (?:ano|mes) pasado|la semana pasada",
+    r"(?<!desde )hace (?:anos|meses|semanas|un ano|un mes)",
 )
 
 
