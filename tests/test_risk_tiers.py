@@ -210,3 +210,52 @@ def test_grief_and_the_crisis_line_have_their_own_answers(engine: Engine, text: 
     outcome = engine.handle(TextMessage(text), Session())
     assert outcome.risk != "crisis"
     assert outcome.intent == intent or (outcome.risk == "check_in" and intent == "grief")
+
+
+def test_did_you_mean_shows_the_crisis_line_and_emergency_number(engine: Engine) -> None:
+    asked = engine.handle(TextMessage("free kits"), Session())
+    assert asked.session is not None and asked.session.pending is not None
+    assert asked.session.pending.kind == "confirm"
+    text = reply_of(asked).text
+    assert "988" in text and "911" in text, text
+
+
+def test_confirm_reply_carries_the_crisis_line_in_every_variant(engine: Engine) -> None:
+    for code, locale in engine.brain.content.locales.items():
+        for variant in locale.responses["confirm"].variants:
+            assert "{crisis_line}" in variant and "{emergency_number}" in variant, code
+
+
+def test_a_service_and_a_known_place_go_straight_to_the_directory_search(engine: Engine) -> None:
+    outcome = engine.handle(TextMessage("methadone clinic in portland"), Session())
+    reply = reply_of(outcome)
+    assert outcome.intent == "methadone"
+    assert "Example Opioid Treatment Program" in reply.text
+    assert outcome.session is not None and outcome.session.pending is None
+
+
+def test_a_long_posts_second_need_is_offered_as_a_button(engine: Engine) -> None:
+    text = (
+        "hi. i relapsed last night after 3 months and i feel like shit about it. "
+        "also is it true that fent test strips work on pills?"
+    )
+    outcome = engine.handle(TextMessage(text), Session())
+    assert outcome.intent == "drug_checking"
+    assert reply_of(outcome).buttons[0].data == "i:relapse"
+
+
+def test_match_json_reports_the_engines_risk_tier(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from bot.cli import main
+
+    for text, risk, crisis in (
+        ("i want to kill myself", "crisis", True),
+        ("honestly whats the point anymore", "check_in", False),
+        ("where can i get narcan", None, False),
+    ):
+        assert main(["match", "--json", text]) == 0
+        decision = json.loads(capsys.readouterr().out)
+        assert (decision["risk"], decision["crisis"]) == (risk, crisis), text
+    assert main(["match", "--json", "--locale", "es", "quiero morirme"]) == 0
+    assert json.loads(capsys.readouterr().out)["risk"] == "crisis"

@@ -46,6 +46,7 @@ from tests.telegram_harness import (
 PTB_INT_RETRY_AFTER_WARNING = "ignore::telegram.warnings.PTBDeprecationWarning"
 
 OVERDOSE_NOW = "my friend is not breathing and wont wake up"
+CHECK_IN_NOW = "honestly whats the point anymore"  # possible risk: the bot asks directly
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -237,6 +238,25 @@ async def test_flood_guard_answers_once_calmly_and_still_answers_a_crisis(
     assert emergency(brain) in texts[3]
     assert texts[4] == bot.expected(TextMessage(OVERDOSE_NOW))
     assert len(bot.tg.calls_to("sendMessage", ALICE)) == 5
+
+
+async def test_a_flooded_person_who_may_be_at_risk_still_gets_the_check_in(start_bot: StartBot) -> None:
+    bot = await start_bot(PEERLINE_FLOOD_LIMIT="3")
+    for i in range(5):
+        await bot.tg.send_text(ALICE, f"where can i get narcan {i}")
+    await bot.tg.send_text(ALICE, CHECK_IN_NOW)
+    texts = await bot.texts(ALICE, 5)
+    assert texts[4] == bot.expected(TextMessage(CHECK_IN_NOW))
+    assert "are you thinking about suicide" in texts[4]
+    [call] = [c for c in bot.tg.calls_to("sendMessage", ALICE) if "ck:yes" in str(c.params)]
+    assert "ck:other" in str(call.params) and "ck:no" in str(call.params)
+
+
+async def test_the_check_in_is_asked_when_redis_is_down(start_bot: StartBot) -> None:
+    bot = await start_bot(redis_url=UNREACHABLE_REDIS_URL)
+    await bot.tg.send_text(ALICE, CHECK_IN_NOW)
+    [text] = await bot.texts(ALICE, 1)
+    assert "are you thinking about suicide" in text and "988" in text
 
 
 async def test_crisis_is_answered_when_redis_is_down_and_the_outage_logged_once(

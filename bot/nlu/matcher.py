@@ -42,6 +42,7 @@ class MatchSettings:
     semantic_full: float = 0.80
     ridge_weight: float = 0.5  # share of the ridge classifier in the semantic score (bot.nlu.semantic)
     ridge_full: float = 0.6  # a ridge score this high counts as 100
+    second_need: float = 75.0  # a clause's own semantic score for another topic, to offer it as a button
     risk: RiskSettings = field(default_factory=RiskSettings)
 
 
@@ -409,8 +410,8 @@ class Matcher:
         if signal is None and risk is not None and risk.tier == CRISIS:
             signal = CrisisSignal(risk.intent, "meaning", 100.0 * risk.score)
         everyday = [(i, s) for i, s in ranked if i not in self.risk_ids]
-        if len(pieces) > 2 and len(everyday) > 1 and everyday[1][1] >= self.settings.accept:
-            second = everyday[1][0]
+        if len(found) > 2 and everyday:
+            second = self._second_need(found[1:], everyday[0][0])
         candidates = tuple(everyday[:5])
         if signal is not None:
             return MatchResult(
@@ -441,6 +442,18 @@ class Matcher:
                 topic,
             )
         return replace(top, second=second if second != top.intent else None)
+
+    def _second_need(self, clauses: list[Neighbours], main: str) -> str | None:
+        """A clause of a long post that clearly asks for another everyday topic ("also, where do i get
+        narcan?"): offered as a button under the answer."""
+        best, best_score = None, self.settings.second_need
+        for found in clauses:
+            scores = self.semantic_scores(found)
+            for n in np.argsort(-scores)[:1].tolist():
+                intent = self.ids[n]
+                if intent != main and intent not in self.risk_ids and scores[n] >= best_score:
+                    best, best_score = intent, float(scores[n])
+        return best
 
     def _reads_as_question(self, pieces: list[Piece], found: list[Neighbours]) -> bool:
         """The clause a crisis pattern fired in is nearer a look-alike or an everyday question than a crisis.

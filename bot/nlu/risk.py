@@ -123,7 +123,8 @@ class RiskBank:
             if tier == CRISIS and may_alarm and score >= s.crisis and lead >= s.margin and not capped:
                 reached = CRISIS
             elif (score >= s.check_in and lead >= s.margin) or (
-                score >= s.check_in_floor and lead >= s.clear_margin
+                # A whole message only: one clause of a long post is too short to trust a moderate match.
+                index is None and score >= s.check_in_floor and lead >= s.clear_margin
             ):
                 reached = CHECK_IN
             else:
