@@ -17,7 +17,7 @@ from bot.telegram.desk import SupportersDesk
 from bot.telegram.handlers import AnyApplication, Context, parse_command
 from bot.telegram.render import NO_PREVIEW
 
-SUPPORTER_COMMANDS = ("end", "release", "queue", "mine", "alias", "block", "unblock", "refer")
+SUPPORTER_COMMANDS = ("help", "end", "release", "queue", "mine", "alias", "block", "unblock", "refer")
 
 
 class SupporterHandlers:
