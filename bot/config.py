@@ -36,8 +36,10 @@ VARIABLES: dict[str, str] = {
     "REDIS_PASSWORD": "Redis's password, for a REDIS_URL without one (docker compose gives it to Redis too)",
     "REDIS_CLUSTER": "off (default) or on: REDIS_URL (redis:// or rediss://) is one node of a Redis Cluster",
     "PEERLINE_REDIS_PREFIX": "prefix of every Redis key (default pl), to share one Redis between bots",
-    "PEERLINE_ID_SECRET": "long random secret for hashing Telegram user ids (required with REDIS_URL)",
-    "PEERLINE_REGION": "default region code for new conversations (default: the content's default)",
+    "PEERLINE_ID_SECRET": "long random secret (16+ characters) for hashing Telegram user ids; required with "
+    "REDIS_URL; never change it once in use",
+    "PEERLINE_REGION": "default region code for new conversations, from resources/regions.yml "
+    "(default: the content's default)",
     "PEERLINE_SESSION_TTL": "seconds a conversation is remembered after the last message (default 86400)",
     "ADMIN_IDS": "comma-separated Telegram user ids of admins",
     "SUPPORTER_IDS": "comma-separated Telegram user ids of peer supporters",
@@ -61,7 +63,8 @@ VARIABLES: dict[str, str] = {
     "WEBHOOK_URL": "public HTTPS URL Telegram posts updates to, e.g. https://bot.example.org/telegram",
     "WEBHOOK_LISTEN": "address the webhook server binds to (default 127.0.0.1; 0.0.0.0 in Docker)",
     "WEBHOOK_PORT": "port the webhook server listens on (default 8443)",
-    "WEBHOOK_SECRET": "32-256 random characters of A-Z a-z 0-9 _ -; Telegram sends it with every update",
+    "WEBHOOK_SECRET": "32-256 random characters of A-Z a-z 0-9 _ -, required with --webhook; Telegram sends "
+    "it with every update and requests without it are refused",
     "PEERLINE_METRICS_PORT": "port for /healthz and /metrics (Prometheus); unset: off. Worker N uses port+N",
     "PEERLINE_METRICS_LISTEN": "address the /healthz and /metrics server binds to (default 127.0.0.1)",
 }

@@ -17,6 +17,7 @@ import pytest
 
 from bot.brain import Brain
 from bot.content.html import escape
+from bot.handoff import card
 from bot.telegram.application import DESK_KEY, METRICS_KEY
 from bot.telegram.desk import SupportersDesk
 from tests.fake_telegram import Call
@@ -675,6 +676,22 @@ async def test_queue_and_mine_list_conversations(start_desk: Any) -> None:
     assert await desk.alias() in mine.params["text"]
     await desk.in_group(SAM, "/queue", topic)
     await desk.group_reply("Nobody is waiting.")
+
+
+async def test_help_in_the_group_gives_supporters_the_short_guide_and_strangers_nothing(
+    start_desk: Any,
+) -> None:
+    desk: Desk = await start_desk()
+    await desk.in_group(SAM, "/help")
+    answer = await desk.group_reply("Peer supporters: the short version")
+    assert answer.params["text"] == card.SUPPORTERS_HELP
+    assert answer.params["parse_mode"] == "HTML"
+    # A stranger's /help is ignored; the /queue after it (same chat, handled in order) proves it was seen.
+    await desk.in_group(STRANGER, "/help")
+    await desk.in_group(SAM, "/queue")
+    await desk.group_reply("Nobody is waiting.")
+    guides = [c for c in desk.tg.calls_to("sendMessage", GROUP) if "short version" in str(c.params["text"])]
+    assert len(guides) == 1
 
 
 async def test_block_stops_a_person_reaching_supporters_but_the_bot_and_crisis_replies_go_on(

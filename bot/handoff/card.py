@@ -15,6 +15,37 @@ from bot.handoff.record import Handoff
 
 DEFAULT_SUPPORTER_NAME = "a peer supporter"
 
+# /help in the supporters' group; docs/supporters.md shows the same text (scripts/generate_docs.py).
+SUPPORTERS_HELP = "\n".join(
+    [
+        "<b>Peer supporters: the short version</b>",
+        "",
+        "<b>A new conversation</b> opens its own topic with a card. Press <b>Claim</b> to take it. "
+        "Set the name people see once: /alias Sam",
+        "",
+        "<b>Talk</b> by writing in the topic: it is copied to the person without your name or "
+        "account. Start a line with // for a note to the team: it is not sent.",
+        "",
+        "<b>In a conversation's topic</b>",
+        "/end: finish; the person is back with the bot",
+        "/release: give it back to the queue for someone else",
+        "/refer naloxone Portland: send the person nearby services",
+        "/block: they can't reach supporters for a while; the bot still answers them",
+        "",
+        "<b>Anywhere here</b>",
+        "/queue: who is waiting, crisis first",
+        "/mine: your conversations",
+        "/unblock NAME: undo a /block",
+        "",
+        "<b>🚨 Crisis</b>: the bot has already sent the emergency number and crisis line. Stay with "
+        "them and follow your team's crisis plan. You are not an emergency service.",
+        "",
+        "They never see your name or account; you never see theirs.",
+        "",
+        "After a hard conversation, take a break and talk it through with your team.",
+    ]
+)
+
 
 def clock_time(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%H:%M UTC")

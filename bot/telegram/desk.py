@@ -402,6 +402,8 @@ class SupportersDesk:
         """A supporter's command in the group; returns the answer to post (HTML), or None."""
         if not self.settings.may_support(supporter_id):
             return None
+        if name == "help":
+            return card.SUPPORTERS_HELP
         supporter = self.keys.key(supporter_id)
         now = self.clock()
         if name == "alias":

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 CARD_BUTTON_PATTERN = r"\Ah[cx]:[0-9a-f]{1,32}\Z"  # \Z, not $: `$` also matches before a final newline
 
-SUPPORTER_COMMANDS = ("end", "release", "queue", "mine", "alias", "block", "unblock", "refer")
+SUPPORTER_COMMANDS = ("help", "end", "release", "queue", "mine", "alias", "block", "unblock", "refer")
 # Anyone in the group reads every topic: membership is the access control, not SUPPORTER_IDS.
 OUTSIDER_ALERT = (
     "⚠️ <b>Someone who is not on the rota joined this group.</b> Every member can read every "
