@@ -489,10 +489,10 @@ class _Turn:
         crisis: str | None = None
         for code in locales:
             if code != self.locale.code:
-                found = self.brain.matcher(code).match(text)
-                # Only the other locale's own words count here: its meaning layer reads the same embedding
-                # as this locale's, so a crisis by meaning alone would only add its false alarms.
-                if found.crisis and found.intent and found.crisis_reason != "meaning":
+                found = self.brain.matcher(code).match(text, meaning=False)
+                # Only the other locale's own words count (its patterns and examples, read lexically): its
+                # meaning layer reads the same embedding as this locale's and would only add false alarms.
+                if found.crisis and found.intent:
                     markers = marker_counts(text, self.brain.language_markers)  # rare: only for a crisis
                     if markers.get(code, 0) > markers.get(self.locale.code, 0):
                         return code, None

@@ -184,7 +184,12 @@ class Matcher:
         crisis_rows = [n for n, o in enumerate(owners) if self.intents[o].crisis]
         self._crisis_examples = [self._sorted_examples[n] for n in crisis_rows]
         self._crisis_owners = np.asarray([owners[n] for n in crisis_rows], dtype=np.intp)
-        self._crisis_words = [frozenset(text.split()) for text in self._crisis_examples]
+        # Which crisis examples hold each word, so "shares a word with the message" is one numpy mask.
+        crisis_postings: dict[str, list[int]] = {}
+        for n, text in enumerate(self._crisis_examples):
+            for word in set(text.split()):
+                crisis_postings.setdefault(word, []).append(n)
+        self._crisis_postings = {w: np.asarray(rows, dtype=np.intp) for w, rows in crisis_postings.items()}
         self.check_in_ids = frozenset(i.id for i in self.intents if i.check_in)
         self.risk_ids = self.crisis.intent_ids | self.check_in_ids
         # Without an encoder (small test matchers, the lexical benchmark) matching is lexical only.
@@ -328,16 +333,17 @@ class Matcher:
         if not query or not self._crisis_examples:
             return {}
         ordered = " ".join(sorted(query.split()))
+        shares = np.zeros(len(self._crisis_examples), dtype=bool)
+        for word in set(ordered.split()):
+            rows = self._crisis_postings.get(word)
+            if rows is not None:
+                shares[rows] = True
+        if not shares.any():
+            return {}
         row = process.cdist([ordered], self._crisis_examples, scorer=fuzz.ratio, workers=1)[0]
-        words = set(ordered.split())
-        best: dict[str, float] = {}
-        for owner, score, shared in zip(
-            self._crisis_owners.tolist(), row.tolist(), self._crisis_words, strict=True
-        ):
-            if shared.isdisjoint(words):
-                continue
-            best[self.ids[owner]] = max(best.get(self.ids[owner], 0.0), float(score))
-        return best
+        best = np.full(len(self.ids), -1.0)
+        np.maximum.at(best, self._crisis_owners[shares], row[shares].astype(np.float64))
+        return {self.ids[n]: float(best[n]) for n in np.flatnonzero(best >= 0).tolist()}
 
     def understand(self, text: str) -> tuple[list[Piece], list[Neighbours]]:
         """The message's pieces and, with the meaning layer, its neighbours: the whole text first."""
@@ -357,11 +363,11 @@ class Matcher:
         fitted = np.clip(100.0 * found.fitted / s.ridge_full, 0.0, 100.0)
         return (1.0 - s.ridge_weight) * near + s.ridge_weight * fitted
 
-    def match(self, text: str, boost: frozenset[str] = frozenset()) -> MatchResult:
+    def match(self, text: str, boost: frozenset[str] = frozenset(), meaning: bool = True) -> MatchResult:
         """Classify one message; a crisis wins over everything, a check-in over every everyday intent."""
         basic, full = self.prepare(text)
         texts = (basic, full)
-        pieces, found = self.understand(text)
+        pieces, found = self.understand(text) if meaning else (split_pieces(text[: EMBED_CHARS * 4]), [])
         signal = self.crisis.by_pattern(texts)
         if signal is not None and any(p.negated or p.past for p in pieces):
             # "im not suicidal, just asking", "grieving my friend who overdosed": a pattern counts only in

@@ -72,10 +72,24 @@ class SemanticIndex:
                 centroids[n] = mean / (np.linalg.norm(mean) or 1.0)
         self._centroids = centroids
         self._ridge = _ridge_weights(self._intent_vectors, self._intent_owners, len(self.ids))
+        # Each intent's rows as one padded block (a sentinel column past the end), so the mean of its three
+        # nearest examples is one vectorised partition for all intents at once.
+        sizes = np.diff(np.r_[self._starts, len(self._intent_owners)]).astype(np.intp)
+        self._group_owner = self._intent_owners[self._starts] if len(self._starts) else self._starts
+        width = int(sizes.max()) if len(sizes) else 0
+        self._gather = np.full((len(sizes), width), len(self._intent_owners), dtype=np.intp)
+        for group, (start, size) in enumerate(zip(self._starts.tolist(), sizes.tolist(), strict=True)):
+            self._gather[group, :size] = np.arange(start, start + size)
+        self._top_k = np.minimum(3, sizes)
 
     @property
     def size(self) -> int:
         return len(self._intent_owners) + len(self._look_rows)
+
+    def _top_means(self, sims: np.ndarray) -> np.ndarray:
+        """The mean of each intent's three nearest examples, for every row of `sims`."""
+        padded = np.concatenate([sims, np.full((len(sims), 1), -np.inf, dtype=sims.dtype)], axis=1)
+        return _top_k_means(padded[:, self._gather], self._top_k)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(list(texts))
@@ -88,32 +102,33 @@ class SemanticIndex:
         looks = vectors @ self._look_vectors.T if len(self._look_rows) else np.zeros((len(vectors), 0))
         centroid = vectors @ self._centroids.T
         fitted = vectors @ self._ridge
+        nearest = np.zeros((len(vectors), len(self.ids)), dtype=np.float64)
+        top_mean = np.zeros((len(vectors), len(self.ids)), dtype=np.float64)
+        if len(self._intent_owners):
+            nearest[:, self._group_owner] = np.maximum.reduceat(sims, self._starts, axis=1)
+            top_mean[:, self._group_owner] = self._top_means(sims)
         found = []
-        for row, look_row, centre, fit in zip(sims, looks, centroid, fitted, strict=True):
-            nearest = np.zeros(len(self.ids), dtype=np.float64)
-            top_mean = np.zeros(len(self.ids), dtype=np.float64)
-            if len(row):
-                owners = self._intent_owners[self._starts]
-                nearest[owners] = np.maximum.reduceat(row, self._starts)
-                for start, end, owner in zip(
-                    self._starts.tolist(),
-                    [*self._starts[1:].tolist(), len(row)],
-                    owners.tolist(),
-                    strict=True,
-                ):
-                    chunk = row[start:end]
-                    k = min(3, len(chunk))
-                    top_mean[owner] = float(np.partition(chunk, len(chunk) - k)[-k:].mean())
+        for n, (look_row, centre, fit) in enumerate(zip(looks, centroid, fitted, strict=True)):
             found.append(
                 Neighbours(
-                    nearest,
+                    nearest[n],
                     np.asarray(centre, dtype=np.float64),
-                    top_mean,
+                    top_mean[n],
                     _near_like_a_bank(look_row),
                     np.asarray(fit, dtype=np.float64),
                 )
             )
         return found
+
+
+def _top_k_means(padded: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Per row and group of `padded` (rows x groups x width, -inf padding): the mean of the k largest."""
+    width = padded.shape[-1]
+    best = np.partition(padded, width - 3, axis=-1)[..., -3:] if width > 3 else padded
+    best = -np.sort(-best, axis=-1)
+    sums = np.cumsum(np.where(np.isfinite(best), best, 0.0), axis=-1)
+    picked = np.take_along_axis(sums, np.broadcast_to((k - 1)[None, :, None], (*sums.shape[:2], 1)), -1)
+    return np.asarray(picked[..., 0] / k[None, :], dtype=np.float64)
 
 
 def _near_like_a_bank(row: np.ndarray) -> float:
