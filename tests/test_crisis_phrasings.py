@@ -9,17 +9,6 @@ from bot.engine import Engine
 from bot.events import Outcome, TextMessage
 from bot.session import Session
 
-# Every kind of emergency has its own crisis intent and reply (issue "Emergency replies").
-CRISIS_INTENTS = {
-    "crisis_overdose",
-    "crisis_self_overdose",
-    "crisis_stimulant",
-    "crisis_depressant",
-    "crisis_pills",
-    "crisis_suicide",
-    "crisis_means",
-}
-
 PAST_TENSE_OVERDOSE = [
     "i just took 30 pills",
     "i took all my pills",
@@ -145,7 +134,8 @@ LOOK_ALIKES = [
 
 
 def first_reply_is_crisis(outcome: Outcome) -> bool:
-    return bool(outcome.replies) and outcome.replies[0].crisis and outcome.intent in CRISIS_INTENTS
+    # Any kind of emergency counts (each has its own reply); a check-in does not.
+    return bool(outcome.replies) and outcome.replies[0].crisis and outcome.risk == "crisis"
 
 
 @pytest.mark.parametrize("text", CRISIS_MESSAGES)

@@ -89,3 +89,8 @@ def test_known_words_never_leave_a_letter_three_times_in_a_row(text: str, known:
     out = basic_normalise(text, known)
     assert not re.search(r"([^\W\d_])\1\1", out)
     assert basic_normalise(out, known) == out
+
+
+def test_strike_through_overlays_after_every_character_are_dropped() -> None:
+    text = "\u0336".join("i want to kill myself") + "\u0336"
+    assert basic_normalise(text) == "i want to kill myself"

@@ -259,3 +259,16 @@ def test_match_json_reports_the_engines_risk_tier(capsys: pytest.CaptureFixture[
         assert (decision["risk"], decision["crisis"]) == (risk, crisis), text
     assert main(["match", "--json", "--locale", "es", "quiero morirme"]) == 0
     assert json.loads(capsys.readouterr().out)["risk"] == "crisis"
+
+
+def test_strike_through_text_still_gets_the_crisis_reply(engine: Engine) -> None:
+    outcome = engine.handle(TextMessage("\u0336".join("i want to kill myself") + "\u0336"), Session())
+    assert outcome.risk == "crisis" and reply_of(outcome).crisis
+
+
+def test_means_at_hand_after_a_crisis_reply_gets_the_means_reply(engine: Engine) -> None:
+    first = engine.handle(TextMessage("i want to kill myself"), Session())
+    assert first.session is not None and first.session.at_risk
+    means = engine.handle(TextMessage("the pills are right here in front of me"), first.session)
+    reply = reply_of(means)
+    assert means.intent == "crisis_means" and reply.crisis and "911" in reply.text

@@ -19,6 +19,8 @@ _SPACES = re.compile(r"\s+")
 def _char_class(ch: str) -> str:
     """Keep letters, digits and marks; every other character separates words."""
     category = unicodedata.category(ch)
+    if "\u0334" <= ch <= "\u0338":
+        return ""  # overlays ("s̶t̶r̶i̶k̶e̶-through" text) decorate, they do not spell: drop them everywhere
     if category[0] in "LNM":
         return ch
     if category == "Cf" or ch in _APOSTROPHES:
