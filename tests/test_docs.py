@@ -21,8 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-FRONT_DOOR_STAGED = DOCS / "README.front-door.md"  # becomes README.md at merge time
-GUIDES = sorted(p for p in DOCS.rglob("*.md") if p != FRONT_DOOR_STAGED)
+GUIDES = sorted(DOCS.rglob("*.md"))
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)(?P<info>[^\n]*)\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 EXIT_1_ALLOWED = "<!-- doc-test: exit 1 allowed"
 SAFE_PEERLINE = frozenset({"validate", "eval", "match", "intents", "chat", "coverage"})
@@ -169,13 +168,8 @@ def test_shown_commands_are_found_and_classified() -> None:
     assert _without_comment("printf '#1\\n' | peerline chat") == "printf '#1\\n' | peerline chat"
 
 
-def front_door() -> Path:
-    """The README's new front door: staged in docs/ until it replaces README.md."""
-    return FRONT_DOOR_STAGED if FRONT_DOOR_STAGED.exists() else ROOT / "README.md"
-
-
 def test_front_door_is_short_keeps_the_two_commands_and_links_every_guide() -> None:
-    text = front_door().read_text(encoding="utf-8")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(text.split()) < 1500
     lines = text.splitlines()
     assert INSTALL_LINE in lines
