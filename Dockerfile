@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies first, exactly as locked (every file checked against its hash), then the code without
-# resolving anything again. Regenerate the lock after changing pyproject.toml (see README, "Supply chain").
+# resolving anything again. Regenerate the lock after changing pyproject.toml (see docs/operators.md, "Supply chain").
 COPY requirements.lock ./
 RUN pip install --no-deps --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./

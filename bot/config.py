@@ -27,7 +27,8 @@ T = TypeVar("T")
 
 LogFormat = Literal["text", "json"]
 
-# name -> one-line description; the README table, .env.example and the deployment test follow this.
+# name -> one-line description; docs/settings.md (generated), .env.example and the deployment test
+# follow this.
 VARIABLES: dict[str, str] = {
     "TELEGRAM_BOT_TOKEN": "the bot token from @BotFather (required for `peerline run`)",
     "TELEGRAM_BASE_URL": "Bot API base URL for a self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot",
@@ -344,10 +345,10 @@ class _Reader:
         if webhook and not webhook_secret:
             self.problem(
                 "WEBHOOK_SECRET",
-                f"is not set; --webhook needs 1-256 characters of A-Z a-z 0-9 _ - ({_SECRET_HINT})",
+                f"is not set; --webhook needs 32-256 random characters of A-Z a-z 0-9 _ - ({_SECRET_HINT})",
             )
         if webhook_secret and not _WEBHOOK_SECRET_RE.fullmatch(webhook_secret):
-            self.problem("WEBHOOK_SECRET", "must be 1-256 characters of A-Z a-z 0-9 _ - only")
+            self.problem("WEBHOOK_SECRET", "must be made of A-Z a-z 0-9 _ - only, at most 256 characters")
         elif webhook_secret and (
             len(webhook_secret) < MIN_WEBHOOK_SECRET_CHARS or _guessable(webhook_secret)
         ):

@@ -54,7 +54,12 @@ class _GuideReader:
         file = f"{FOLDER}/{name}"
         path = self.root / FOLDER / name
         if not path.exists():
-            self.problem(file, None, "file is missing", f"create {file} (see the README: Mixing substances)")
+            self.problem(
+                file,
+                None,
+                "file is missing",
+                f"create {file} (see docs/content-reference.md: Mixing substances)",
+            )
             return None
         data = read_yaml(path, file, self.problems)
         if not isinstance(data, LineDict):

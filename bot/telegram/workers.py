@@ -1,7 +1,7 @@
 """`peerline run --webhook --workers N`: N bot processes, one port each, sharing Redis.
 
 Worker i is the ordinary `peerline run --webhook` with WEBHOOK_PORT+i (and PEERLINE_METRICS_PORT+i), so a
-reverse proxy spreads Telegram's POSTs over the ports (see the README's nginx example). One port per
+reverse proxy spreads Telegram's POSTs over the ports (the nginx example in docs/operators.md). One port per
 worker, not SO_REUSEPORT: PTB's webhook server binds its own socket and offers no reuse-port option, and
 separate ports let the proxy health-check each worker. Any worker can serve any update, because every bit
 of conversation and handoff state is in Redis; each sets the same webhook URL, which is idempotent.
