@@ -23,6 +23,19 @@ from bot.telegram.aiohttp_request import AiohttpRequest
 log = logging.getLogger(__name__)
 
 
+def note_unreadable(update_id: object, error: Exception, chars: int) -> None:
+    """Log an update PTB could not parse by its id, the error's type and its size: never its content."""
+    log_event(
+        log,
+        "update_unreadable",
+        logging.WARNING,
+        update_id=update_id if isinstance(update_id, int) else None,
+        error=type(error).__name__,
+        chars=chars,
+        action="skipped",
+    )
+
+
 def readable_batch(body: bytes) -> bytes:
     """The getUpdates answer with every update PTB can't parse replaced by ``{"update_id": N}``."""
     try:
@@ -41,15 +54,7 @@ def readable_batch(body: bytes) -> bytes:
             continue
         except Exception as exc:  # any failure of PTB's parser, which is what would stop polling
             update_id = item.get("update_id") if isinstance(item, dict) else None
-            log_event(
-                log,
-                "update_unreadable",
-                logging.WARNING,
-                update_id=update_id,
-                error=type(exc).__name__,
-                chars=len(json.dumps(item)),
-                action="skipped",
-            )
+            note_unreadable(update_id, exc, len(json.dumps(item)))
         changed = True
         if isinstance(update_id, int):
             readable.append({"update_id": update_id})

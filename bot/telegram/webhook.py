@@ -24,6 +24,7 @@ from telegram.ext import ExtBot
 
 from bot.logs import log_event
 from bot.state.client import REDIS_ERRORS, RedisClient
+from bot.telegram.readable_updates import note_unreadable
 
 log = logging.getLogger(__name__)
 
@@ -100,15 +101,7 @@ class WebhookServer:
             update = Update.de_json(data, self.app.bot)
         except Exception as exc:  # anything PTB's parser raises: skipped, never logged raw
             update_id = data.get("update_id") if isinstance(data, dict) else None
-            log_event(
-                log,
-                "update_unreadable",
-                logging.WARNING,
-                update_id=update_id,
-                error=type(exc).__name__,
-                chars=len(body),
-                action="skipped",
-            )
+            note_unreadable(update_id, exc, len(body))
             return web.Response(status=200)
         if update is None:
             return web.Response(status=200)
