@@ -80,7 +80,7 @@ def test_each_kind_of_emergency_gets_its_own_crisis_reply(engine: Engine, text: 
     assert reply.crisis and "911" in reply.text
 
 
-def check_in_session(engine: Engine, topic: str | None = None) -> Session:
+def check_in_session(topic: str | None = None) -> Session:
     return Session(pending=Pending("check_in", topic))
 
 
@@ -88,7 +88,7 @@ def check_in_session(engine: Engine, topic: str | None = None) -> Session:
 def test_yes_or_unsure_to_the_check_in_gets_the_suicide_crisis_reply_and_a_person(
     engine: Engine, answer: str
 ) -> None:
-    outcome = engine.handle(TextMessage(answer), check_in_session(engine))
+    outcome = engine.handle(TextMessage(answer), check_in_session())
     reply = reply_of(outcome)
     assert outcome.intent == "crisis_suicide" and reply.crisis
     assert "i:talk_to_human" in button_data(reply)
@@ -96,7 +96,7 @@ def test_yes_or_unsure_to_the_check_in_gets_the_suicide_crisis_reply_and_a_perso
 
 
 def test_check_in_button_someone_else_gets_the_emergency_reply(engine: Engine) -> None:
-    outcome = engine.handle(ButtonPress("ck:other"), check_in_session(engine))
+    outcome = engine.handle(ButtonPress("ck:other"), check_in_session())
     assert outcome.intent == "crisis_overdose" and reply_of(outcome).crisis
 
 
@@ -104,7 +104,7 @@ def test_check_in_button_someone_else_gets_the_emergency_reply(engine: Engine) -
 def test_no_to_the_check_in_goes_on_and_answers_the_question_they_came_with(
     engine: Engine, answer: str
 ) -> None:
-    outcome = engine.handle(TextMessage(answer), check_in_session(engine, topic="naloxone"))
+    outcome = engine.handle(TextMessage(answer), check_in_session(topic="naloxone"))
     assert outcome.risk is None and outcome.intent == "naloxone"
     assert len(outcome.replies) == 2
     assert outcome.session is not None and outcome.session.pending is None and not outcome.session.at_risk

@@ -66,7 +66,8 @@ class UseEncoder:
 
 
 class CachedEncoder:
-    """Remembers the last few texts: the other locale's crisis check re-embeds the same message."""
+    """Remembers the last few texts: a command's words, or a crisis answered in another language, are
+    matched twice in one turn."""
 
     def __init__(self, inner: SentenceEncoder, size: int = _RECENT) -> None:
         self.inner = inner
@@ -76,18 +77,20 @@ class CachedEncoder:
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
         with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._recent]
-        fresh = self.inner.encode(missing) if missing else None
-        with self._lock:
-            if fresh is not None:
-                for text, row in zip(missing, fresh, strict=True):
-                    self._recent[text] = row
+            known = {t: self._recent[t] for t in texts if t in self._recent}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self.inner.encode(missing), strict=True))
+            with self._lock:
+                for text in missing:
+                    self._recent[text] = known[text]
                     self._recent.move_to_end(text)
-            rows = [self._recent[t] if t in self._recent else self.inner.encode([t])[0] for t in texts]
-            while len(self._recent) > self._size:
-                self._recent.popitem(last=False)
-        return np.stack(rows) if rows else np.zeros((0, 512), dtype=np.float32)
+                while len(self._recent) > self._size:
+                    self._recent.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
 
 _shared: CachedEncoder | None = None

@@ -395,10 +395,9 @@ class Matcher:
         vetoed = self.crisis.vetoed(texts)
         ranked = self._rank(scores, exclude=vetoed)
         if signal is None and ranked and not any(p.negated or p.past for p in pieces):
-            crisis_scores = {i: s for i, s in self._rank(lexical, vetoed) if i in self.crisis.intent_ids}
-            best_other = max(
-                (s for i, s in self._rank(lexical, vetoed) if i not in self.risk_ids), default=0.0
-            )
+            lexical_ranked = self._rank(lexical, vetoed)
+            crisis_scores = {i: s for i, s in lexical_ranked if i in self.crisis.intent_ids}
+            best_other = max((s for i, s in lexical_ranked if i not in self.risk_ids), default=0.0)
             similar = {i: s for i, s in self.crisis_similarity(full).items() if i not in vetoed}
             signal = self.crisis.by_example(texts, similar, crisis_scores, best_other)
         if (

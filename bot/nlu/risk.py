@@ -74,10 +74,6 @@ class RiskBank:
         # "tramadol with my zoloft" reads like pills; "i have a gun" like means: ask, do not alarm.
         self._terse_capped = frozenset({"crisis_suicide", "crisis_means", "crisis_pills"})
 
-    @property
-    def active(self) -> bool:
-        return bool(self._crisis.any() or self._check_in.any())
-
     def _nearness(self, found: Neighbours) -> np.ndarray:
         """Per intent: halfway between the nearest example and the mean of the three nearest."""
         return np.asarray(0.5 * found.nearest + 0.5 * found.top_mean, dtype=np.float64)

@@ -82,10 +82,6 @@ class SemanticIndex:
             self._gather[group, :size] = np.arange(start, start + size)
         self._top_k = np.minimum(3, sizes)
 
-    @property
-    def size(self) -> int:
-        return len(self._intent_owners) + len(self._look_rows)
-
     def _top_means(self, sims: np.ndarray) -> np.ndarray:
         """The mean of each intent's three nearest examples, for every row of `sims`."""
         padded = np.concatenate([sims, np.full((len(sims), 1), -np.inf, dtype=sims.dtype)], axis=1)
