@@ -111,12 +111,13 @@ async def test_when_one_worker_dies_the_launcher_stops_the_others_and_fails(tmp_
             workers = children_of(process.pid)
             assert len(workers) == 2
             os.kill(workers[0], signal.SIGKILL)
-            assert await asyncio.wait_for(process.wait(), 30) != 0  # so a service manager restarts the set
+            # so a service manager restarts the set; the survivor's graceful stop is slow on a loaded machine
+            assert await asyncio.wait_for(process.wait(), 90) != 0
 
             async def survivor_gone() -> bool:
                 return not Path(f"/proc/{workers[1]}").exists() or "Z" in _state(workers[1])
 
-            await eventually(survivor_gone, timeout=10)
+            await eventually(survivor_gone, timeout=60)
         finally:
             await cleanup(process, prefix)
         assert "event=worker_exited" in (tmp_path / "workers.log").read_text()
