@@ -37,6 +37,9 @@ class RiskSettings:
     # trained against every everyday example, follows the intent.
     ridge_crisis: float = -0.2
     ridge_check_in: float = -0.4
+    # The classifier this sure of a risk intent (look-alikes are one of its classes): a moderate nearness
+    # is enough to ask, even when a look-alike is as near ("im fadin out, did to much").
+    vote_check_in: float = 0.2
     # When a check-in statement is this much nearer than the nearest crisis one, ask instead of alarming.
     prefer_check_in: float = 0.05
     terse_words: int = 4
@@ -101,7 +104,9 @@ class RiskBank:
         # Four words or fewer about suicide, means or pills carry too little meaning for the crisis
         # script on their own: a check-in at most (the patterns still catch "kms", "i want to die").
         terse = piece is not None and len(piece.text.split()) <= s.terse_words
-        vote = float(found.fitted[risky].max()) - float(found.fitted[self._ordinary].max(initial=0.0))
+        vote = float(found.fitted[risky].max()) - max(
+            float(found.fitted[self._ordinary].max(initial=0.0)), found.fitted_look_alike
+        )
         if vote < s.ridge_check_in:
             return None
         crisis_near = float(near[self._crisis].max()) if self._crisis.any() else 0.0
@@ -118,9 +123,14 @@ class RiskBank:
             capped = (piece is not None and piece.past) or (terse and self._ids[n] in self._terse_capped)
             if tier == CRISIS and may_alarm and score >= s.crisis and lead >= s.margin and not capped:
                 reached = CRISIS
-            elif (score >= s.check_in and lead >= s.margin) or (
-                # A whole message only: one clause of a long post is too short to trust a moderate match.
-                index is None and score >= s.check_in_floor and lead >= s.clear_margin
+            elif (
+                (score >= s.check_in and lead >= s.margin)
+                # The classifier sure of a risk though a look-alike is as near: ask.
+                or (vote >= s.vote_check_in and score >= s.check_in_floor)
+                or (
+                    # A whole message only: one clause of a long post is too short to trust a moderate match.
+                    index is None and score >= s.check_in_floor and lead >= s.clear_margin
+                )
             ):
                 reached = CHECK_IN
             else:

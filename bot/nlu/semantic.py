@@ -28,6 +28,7 @@ class Neighbours:
     top_mean: np.ndarray  # (intents,) mean of the best three, steadier than one lucky example
     look_alike: float  # nearness to the look-alikes, measured as for a risk intent (0 when there are none)
     fitted: np.ndarray  # (intents,) a ridge classifier's score, about 0 (no) to 1 (yes)
+    fitted_look_alike: float = 0.0  # the same classifier's score for "a look-alike"
 
 
 class SemanticIndex:
@@ -71,7 +72,13 @@ class SemanticIndex:
                 mean = rows.mean(axis=0)
                 centroids[n] = mean / (np.linalg.norm(mean) or 1.0)
         self._centroids = centroids
-        self._ridge = _ridge_weights(self._intent_vectors, self._intent_owners, len(self.ids))
+        # The look-alikes are one more class: the classifier learns "about overdose, but a question" as
+        # well as "about overdose, happening now".
+        self._ridge = _ridge_weights(
+            np.concatenate([self._intent_vectors, self._look_vectors]),
+            np.r_[self._intent_owners, np.full(len(self._look_rows), len(self.ids), dtype=np.intp)],
+            len(self.ids) + 1,
+        )
         # Each intent's rows as one padded block (a sentinel column past the end), so the mean of its three
         # nearest examples is one vectorised partition for all intents at once.
         sizes = np.diff(np.r_[self._starts, len(self._intent_owners)]).astype(np.intp)
@@ -111,7 +118,8 @@ class SemanticIndex:
                     np.asarray(centre, dtype=np.float64),
                     top_mean[n],
                     _near_like_a_bank(look_row),
-                    np.asarray(fit, dtype=np.float64),
+                    np.asarray(fit[:-1], dtype=np.float64),
+                    float(fit[-1]),
                 )
             )
         return found
@@ -150,7 +158,7 @@ def _ridge_weights(vectors: np.ndarray, owners: np.ndarray, count: int) -> np.nd
         return np.zeros((dims, count), dtype=np.float32)
     x = vectors.astype(np.float64)
     per_intent = np.bincount(owners, minlength=count).astype(np.float64)
-    weight = (1.0 / per_intent[owners])[:, None]
+    weight = (1.0 / np.maximum(per_intent[owners], 1.0))[:, None]
     weight *= len(owners) / weight.sum()
     targets = np.zeros((len(owners), count), dtype=np.float64)
     targets[np.arange(len(owners)), owners] = 1.0
