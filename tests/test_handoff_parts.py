@@ -1,4 +1,4 @@
-"""The handoff's pure parts: aliases, sealed chat ids, opening hours, timer duties, the stored record,
+"""The handoff's pure parts: opening hours, timer duties, the stored record,
 and the queue's claim on a real Redis."""
 
 from __future__ import annotations
@@ -11,43 +11,15 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.errors import ConfigError
-from bot.handoff.alias import conversation_alias
 from bot.handoff.hours import OpeningHours
 from bot.handoff.queue import HandoffQueue
 from bot.handoff.record import Handoff
-from bot.handoff.sealed import ChatIdSeal, SealBroken
 from bot.handoff.timers import Duty, HandoffLimits, duties
 from bot.telegram.supporters import CARD_BUTTON_PATTERN
 
 SECRET = "a-deployment-secret-0123456789"
 USER = "0123456789abcdef0123456789abcdef"
 NOW = 1_800_000_000.0
-
-
-def test_alias_is_friendly_per_conversation_and_depends_on_the_secret() -> None:
-    alias = conversation_alias(SECRET, USER, "a1b2c3")
-    assert re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+ \d{4}", alias)
-    assert conversation_alias(SECRET, USER, "a1b2c3") == alias
-    assert conversation_alias("another-secret-0123456789", USER, "a1b2c3") != alias
-    # The same person's next conversation is someone new to the supporters.
-    assert conversation_alias(SECRET, USER, "d4e5f6") != alias
-    many = {conversation_alias(SECRET, f"{i:032x}", "a1b2c3") for i in range(2000)}
-    assert len(many) >= 1990  # clashes are rare
-
-
-def test_sealed_chat_id_opens_only_for_its_user_and_secret() -> None:
-    seal = ChatIdSeal(SECRET)
-    token = seal.seal(987_654_321_012_345, USER)
-    assert "987654321012345" not in token
-    assert seal.open(token, USER) == 987_654_321_012_345
-    assert seal.seal(987_654_321_012_345, USER) != token  # a fresh nonce each time
-    with pytest.raises(SealBroken):
-        seal.open(token, "f" * 32)  # copied onto another person's record
-    with pytest.raises(SealBroken):
-        ChatIdSeal("another-secret-0123456789").open(token, USER)
-    with pytest.raises(SealBroken):
-        seal.open(token[:-4] + "AAAA", USER)
-    assert repr(seal) == "ChatIdSeal(key=<hidden>)"
 
 
 def at(text: str) -> datetime:

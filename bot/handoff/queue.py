@@ -1,6 +1,6 @@
 """`HandoffQueue`: handoff records, the waiting queue and the claim, in Redis, shared by every bot process.
 
-Key schema (``user`` is a `UserKeys.key`; supporters are keyed the same way)::
+Key schema (``user`` is a `KeyRing.key`; supporters are keyed the same way)::
 
     {prefix}:{<user>}:handoff         hash     the `Handoff` record          EX ttl, refreshed on activity
     {prefix}:{<user>}:blocked         string   the alias blocked: may not reach supporters  EX block ttl

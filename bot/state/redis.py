@@ -1,6 +1,6 @@
 """The Redis session store, for production and for running more than one bot process.
 
-Key schema (``user`` is a `UserKeys.key`, an HMAC of the Telegram id, never the id itself)::
+Key schema (``user`` is a `KeyRing.key`, an HMAC of the Telegram id, never the id itself)::
 
     {prefix}:{<user>}:session   string  compact JSON of Session.to_dict()    EX ttl, refreshed by save
     {prefix}:{<user>}:flood     string  message count in the current window  EX window, set by first INCR

@@ -24,10 +24,9 @@ from bot.config import Settings
 from bot.content.loader import default_content_root
 from bot.engine import COMMANDS, Engine
 from bot.handoff.queue import HandoffQueue
-from bot.handoff.sealed import ChatIdSeal
+from bot.keys import KeyRing
 from bot.logs import log_event
 from bot.monitoring.metrics import BotMetrics
-from bot.privacy import UserKeys
 from bot.reload import ContentReloader
 from bot.state import SessionStore
 from bot.state.redis import RedisStore
@@ -206,11 +205,8 @@ def build_desk(
         limits=settings.handoff_limits,
         topic_days=settings.topic_days,
     )
-    keys = UserKeys(settings.id_secret)
-    seal = ChatIdSeal(settings.id_secret)
-    return SupportersDesk(
-        engine, queue, keys, seal, settings.id_secret, desk_settings, clock or time.time, stats
-    )
+    keys = KeyRing(settings.id_secret)
+    return SupportersDesk(engine, queue, keys, keys.seal, desk_settings, clock or time.time, stats)
 
 
 def queue_reader(desk: SupportersDesk, clock: Clock) -> Callable[[], Coroutine[Any, Any, tuple[int, float]]]:
@@ -262,7 +258,7 @@ def build_application(
     dialogue = Dialogue(
         engine,
         store,
-        UserKeys(settings.id_secret),
+        KeyRing(settings.id_secret),
         flood_limit=settings.flood_limit,
         default_region=settings.region,
         handoff=handoff,

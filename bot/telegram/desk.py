@@ -28,14 +28,12 @@ from bot.engine import Engine
 from bot.errors import StoreUnavailable
 from bot.events import Reply
 from bot.handoff import card
-from bot.handoff.alias import conversation_alias
 from bot.handoff.hours import OpeningHours, describe
 from bot.handoff.queue import GroupTrace, HandoffQueue
 from bot.handoff.record import Handoff
-from bot.handoff.sealed import ChatIdSeal, SealBroken
 from bot.handoff.timers import Duty, HandoffLimits, duties
+from bot.keys import ChatIdSeal, KeyRing, SealBroken
 from bot.logs import log_event
-from bot.privacy import UserKeys
 from bot.referrals.card import referral_card
 from bot.referrals.model import SERVICE_KINDS
 from bot.session import Session
@@ -100,9 +98,8 @@ class SupportersDesk:
         self,
         engine: Engine,
         queue: HandoffQueue,
-        keys: UserKeys,
+        keys: KeyRing,
         seal: ChatIdSeal,
-        id_secret: str,
         settings: DeskSettings,
         clock: Clock = time.time,
         stats: UsageRecorder | None = None,
@@ -111,7 +108,6 @@ class SupportersDesk:
         self.queue = queue
         self.keys = keys
         self.seal = seal
-        self._alias_secret = id_secret
         self.settings = settings
         self.clock = clock
         self.stats = stats
@@ -173,7 +169,7 @@ class SupportersDesk:
         """A ticket and the alias it gives, drawn again while a block answers to that alias (/unblock)."""
         for _ in range(ALIAS_DRAWS):
             ticket = self.queue.new_ticket()
-            alias = conversation_alias(self._alias_secret, user, ticket)
+            alias = self.keys.conversation_name(user, ticket)
             if not await self.queue.alias_in_use(alias):
                 break
         return ticket, alias
@@ -225,7 +221,7 @@ class SupportersDesk:
         if flagged is None:
             return  # ended meanwhile: there is no conversation left to flag
         record = flagged
-        log_event(log, "handoff_crisis", alias=self.keys.alias(user))
+        log_event(log, "handoff_crisis", alias=self.keys.log_alias(user))
         await self._refresh_card(bot, record)
         await self._announce_crisis(bot, record)
 
@@ -253,7 +249,7 @@ class SupportersDesk:
         record = await self.queue.get(user)
         if record is not None:
             await self.queue.close(user, record)
-            log_event(log, "handoff_closed", alias=self.keys.alias(user), claimed=record.claimed)
+            log_event(log, "handoff_closed", alias=self.keys.log_alias(user), claimed=record.claimed)
         trace = await self.queue.take_group_trace(user)
         if record is not None and record.topic is not None and record.topic not in trace.topics:
             trace = GroupTrace((*trace.topics, record.topic), trace.messages)
@@ -334,7 +330,7 @@ class SupportersDesk:
         log_event(
             log,
             "handoff_claimed",
-            alias=self.keys.alias(record.user),
+            alias=self.keys.log_alias(record.user),
             waited_s=round(self.clock() - record.since),
         )
         if self.stats is not None:
@@ -368,7 +364,7 @@ class SupportersDesk:
             return  # an internal note for the team
         if message.forward_origin is not None or message.is_automatic_forward:
             # e.g. from another conversation's topic, for a second opinion: never for this person's eyes
-            log_event(log, "relay_withheld", alias=self.keys.alias(record.user), kind="supporter_forward")
+            log_event(log, "relay_withheld", alias=self.keys.log_alias(record.user), kind="supporter_forward")
             await self._post(bot, topic, FORWARD_NOT_SENT)
             return
         if not record.claimed:
@@ -456,7 +452,7 @@ class SupportersDesk:
             return await self._refer(bot, record, args)
         if name == "block":
             await self.queue.block(record.user, record.alias)
-            log_event(log, "handoff_blocked", alias=self.keys.alias(record.user))
+            log_event(log, "handoff_blocked", alias=self.keys.log_alias(record.user))
             await self._finish(
                 bot,
                 record,
@@ -514,7 +510,7 @@ class SupportersDesk:
                     log,
                     "handoff_sweep_record_failed",
                     logging.WARNING,
-                    alias=self.keys.alias(record.user),
+                    alias=self.keys.log_alias(record.user),
                     error=type(exc).__name__,
                 )
         await self._delete_old_topics(bot, now)
@@ -590,7 +586,7 @@ class SupportersDesk:
 
     async def _close(self, bot: Bot, record: Handoff, note: str) -> None:
         await self.queue.close(record.user, record)
-        log_event(log, "handoff_closed", alias=self.keys.alias(record.user), claimed=record.claimed)
+        log_event(log, "handoff_closed", alias=self.keys.log_alias(record.user), claimed=record.claimed)
         if record.topic is None:
             return
         await self.queue.topic_ended(record.topic, self.clock())  # deleted after PEERLINE_TOPIC_DAYS
@@ -642,7 +638,7 @@ class SupportersDesk:
             except BadRequest as exc:
                 if not _BROKEN_TOPIC.search(str(exc)):
                     raise
-                log_event(log, "handoff_topic_replaced", alias=self.keys.alias(record.user))
+                log_event(log, "handoff_topic_replaced", alias=self.keys.log_alias(record.user))
         record = await self._open_topic(bot, record)
         if record.topic is None:
             return None
@@ -692,7 +688,12 @@ class SupportersDesk:
 
     def _relay_failed(self, record: Handoff, direction: str, error: str, level: int) -> None:
         log_event(
-            log, "relay_failed", level, alias=self.keys.alias(record.user), direction=direction, error=error
+            log,
+            "relay_failed",
+            level,
+            alias=self.keys.log_alias(record.user),
+            direction=direction,
+            error=error,
         )
 
     async def _note_delay(self, bot: Bot, record: Handoff, seconds: float) -> None:
@@ -728,7 +729,7 @@ class SupportersDesk:
         try:
             return self.seal.open(record.chat, record.user)
         except SealBroken:
-            log_event(log, "handoff_chat_unreadable", logging.ERROR, alias=self.keys.alias(record.user))
+            log_event(log, "handoff_chat_unreadable", logging.ERROR, alias=self.keys.log_alias(record.user))
             return None
 
     def _session_of(self, record: Handoff) -> Session:

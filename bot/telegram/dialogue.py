@@ -31,10 +31,10 @@ from bot.events import (
     TextMessage,
 )
 from bot.handoff.record import Handoff
+from bot.keys import KeyRing
 from bot.logs import log_event
 from bot.monitoring.metrics import BotMetrics
 from bot.nlu.language import language_from_code
-from bot.privacy import UserKeys
 from bot.session import Session
 from bot.state import SessionStore
 from bot.telegram.handoff import (
@@ -104,7 +104,7 @@ class Dialogue:
         self,
         engine: Engine,
         store: SessionStore,
-        keys: UserKeys,
+        keys: KeyRing,
         *,
         flood_limit: int,
         default_region: str | None = None,
@@ -147,7 +147,7 @@ class Dialogue:
         """
         started = time.perf_counter()
         user = self.keys.key(person.user_id)
-        trace = _Trace(kind, self.keys.alias(user))
+        trace = _Trace(kind, self.keys.log_alias(user))
         typing = self._typing_later(bot, person.chat_id)
         try:
             stored, count, store_ok = await self.guard.load_and_count(user, FLOOD_WINDOW_SECONDS)
@@ -240,7 +240,9 @@ class Dialogue:
         count = await self.guard.count_message(group, GROUP_NOTICE_WINDOW_SECONDS)
         notice = count == 1
         reply = "crisis" if crisis else "private_only" if notice else "silent"
-        log_event(log, "update", alias=self.keys.alias(group), kind="group", crisis=bool(crisis), reply=reply)
+        log_event(
+            log, "update", alias=self.keys.log_alias(group), kind="group", crisis=bool(crisis), reply=reply
+        )
         with contextlib.suppress(Forbidden):  # removed from the group meanwhile: nothing to do
             for answer in crisis:
                 await self._send(bot, chat_id, answer)
@@ -251,7 +253,7 @@ class Dialogue:
     async def blocked(self, bot: Bot, person: Person) -> None:
         """The person blocked the bot: end any handoff and delete what is stored about them."""
         user = self.keys.key(person.user_id)
-        await self._forget_blocked(bot, user, self.keys.alias(user))
+        await self._forget_blocked(bot, user, self.keys.log_alias(user))
 
     def new_session(self, person: Person) -> Session:
         """A first session: the person's language if the content has it, and the region their language tag

@@ -54,8 +54,8 @@ class RelayFailed(PeerlineError):
 class HandoffRequest:
     """Someone asked for a peer supporter; `chat_id` is for replying now and must not be stored in clear."""
 
-    user: str  # UserKeys.key
-    alias: str  # UserKeys.alias, for logs
+    user: str  # KeyRing.key
+    alias: str  # KeyRing.log_alias, for logs
     chat_id: int
     session: Session
 
