@@ -11,10 +11,10 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.errors import ConfigError
-from bot.handoff.hours import OpeningHours
 from bot.handoff.queue import HandoffQueue
 from bot.handoff.record import Handoff
 from bot.handoff.timers import Duty, HandoffLimits, duties
+from bot.hours import parse_week
 from bot.telegram.supporters import CARD_BUTTON_PATTERN
 
 SECRET = "a-deployment-secret-0123456789"
@@ -27,7 +27,7 @@ def at(text: str) -> datetime:
 
 
 def test_opening_hours_in_a_time_zone_across_midnight_and_the_week() -> None:
-    hours = OpeningHours.parse("mon-fri 09:00-17:00; sat 20:00-02:00", "America/New_York")
+    hours = parse_week("mon-fri 09:00-17:00; sat 20:00-02:00", "America/New_York")
     assert hours.is_open(at("2027-01-15T14:00:00+00:00"))  # Friday 09:00 in New York
     assert not hours.is_open(at("2027-01-15T13:59:00+00:00"))
     assert hours.is_open(at("2027-01-17T06:30:00+00:00"))  # Sunday 01:30 NY, from Saturday's shift
@@ -41,7 +41,7 @@ def test_opening_hours_in_a_time_zone_across_midnight_and_the_week() -> None:
 
 
 def test_empty_opening_hours_mean_always_open() -> None:
-    hours = OpeningHours.parse("")
+    hours = parse_week("")
     assert hours.always_open and hours.is_open(datetime.now(UTC))
 
 
@@ -51,12 +51,14 @@ def test_empty_opening_hours_mean_always_open() -> None:
         ("mon-fri 9-5", "UTC", "HH:MM-HH:MM"),
         ("someday 09:00-17:00", "UTC", "days are mon"),
         ("mon 09:00-25:00", "UTC", "not a time of day"),
+        ("mon 24:30-24:59", "UTC", "not a time of day"),
+        ("mon 24:00-02:00", "UTC", "starts at 24:00"),
         ("mon 09:00-17:00", "Mars/Olympus", "unknown time zone"),
     ],
 )
 def test_bad_opening_hours_say_how_to_write_them(spec: str, zone: str, complaint: str) -> None:
     with pytest.raises(ConfigError, match=complaint):
-        OpeningHours.parse(spec, zone)
+        parse_week(spec, zone)
 
 
 def record(**changes: object) -> Handoff:

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from bot.content.model import Locale, Region, SourceRef
 from bot.content.render import render
-from bot.referrals.hours import open_status
 from bot.referrals.model import SERVICE_KINDS, Directory, Service
 from bot.referrals.search import Found, at_place
 
@@ -84,9 +83,9 @@ class ReferralTexts:
 def _status_line(service: Service, texts: ReferralTexts, now: datetime) -> str:
     if service.hours is None:
         return texts("referral_hours_unknown")
-    status = open_status(service.hours, now)
+    status = service.hours.status(now)
     if status.open_now and status.closes is not None:
-        local = now.astimezone(service.hours.zone).replace(tzinfo=None)
+        local = now.astimezone(service.hours.zone)
         if status.closes - local >= timedelta(hours=24):
             return texts("referral_open_all_day")
         return texts("referral_open", time=f"{status.closes:%H:%M}")

@@ -28,10 +28,10 @@ from bot.engine import Engine
 from bot.errors import StoreUnavailable
 from bot.events import Reply
 from bot.handoff import card
-from bot.handoff.hours import OpeningHours, describe
 from bot.handoff.queue import GroupTrace, HandoffQueue
 from bot.handoff.record import Handoff
 from bot.handoff.timers import Duty, HandoffLimits, duties
+from bot.hours import WeeklyHours, describe
 from bot.keys import ChatIdSeal, KeyRing, SealBroken
 from bot.logs import log_event
 from bot.referrals.card import referral_card
@@ -81,7 +81,7 @@ class DeskSettings:
     chat_id: int
     supporter_ids: frozenset[int]
     admin_ids: frozenset[int] = frozenset()
-    hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(""))
+    hours: WeeklyHours = field(default_factory=WeeklyHours.always)
     limits: HandoffLimits = field(default_factory=HandoffLimits)
     sweep_seconds: float = 30.0
     delay_notice: float = DELAY_NOTICE_SECONDS
