@@ -25,10 +25,10 @@ from bot.events import Event
 from bot.keys import KeyRing
 from bot.session import Session
 from bot.state import SessionStore
+from bot.state.guard import RETRY_SECONDS
 from bot.telegram.application import build_application
 from bot.telegram.handlers import AnyApplication
 from bot.telegram.run import open_store, serve
-from bot.telegram.store_guard import RETRY_SECONDS
 from bot.telegram.update_queue import MAX_UPDATES_IN_HAND
 from tests.fake_telegram import Call, FakeTelegram, free_port
 from tests.redis_support import REDIS_URL, reachable_redis

@@ -29,6 +29,7 @@ from bot.logs import log_event
 from bot.monitoring.metrics import BotMetrics
 from bot.reload import ContentReloader
 from bot.state import SessionStore
+from bot.state.guard import RETRY_SECONDS
 from bot.state.redis import RedisStore
 from bot.state.reload_bus import ReloadBus
 from bot.telegram.admin import register_admin_handlers
@@ -39,7 +40,6 @@ from bot.telegram.handlers import AnyApplication, register_handlers
 from bot.telegram.handoff import HandoffService
 from bot.telegram.readable_updates import ReadableUpdatesRequest
 from bot.telegram.retry import RetryingLimiter
-from bot.telegram.store_guard import RETRY_SECONDS
 from bot.telegram.supporters import register_supporter_handlers
 from bot.telegram.update_queue import GET_UPDATES_BATCH, MAX_UPDATES_IN_HAND, UpdateQueue
 from bot.usage import Recorders, UsageRecorder, UsageStats

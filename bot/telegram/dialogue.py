@@ -37,6 +37,7 @@ from bot.monitoring.metrics import BotMetrics
 from bot.nlu.language import language_from_code
 from bot.session import Session
 from bot.state import SessionStore
+from bot.state.guard import RETRY_SECONDS, StoreGuard
 from bot.telegram.handoff import (
     FORGOTTEN_RESPONSES,
     RELAY_FAILED_RESPONSE,
@@ -49,7 +50,6 @@ from bot.telegram.handoff import (
 )
 from bot.telegram.lanes import Lanes
 from bot.telegram.render import in_send_order, send_reply
-from bot.telegram.store_guard import RETRY_SECONDS, StoreGuard
 from bot.usage.recorder import UsageRecorder
 from bot.usage.unmatched import UnmatchedLog
 
