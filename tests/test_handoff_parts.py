@@ -62,9 +62,9 @@ def test_bad_opening_hours_say_how_to_write_them(spec: str, zone: str, complaint
 
 
 def record(**changes: object) -> Handoff:
-    return Handoff(user=USER, ticket="t1", alias="Calm Bear 0001", chat="sealed", since=NOW).with_changes(
-        **changes
-    )
+    return Handoff(
+        user=USER, ticket="t1", conversation_name="Calm Bear 0001", chat="sealed", since=NOW
+    ).with_changes(**changes)
 
 
 LIMITS = HandoffLimits(
@@ -251,10 +251,18 @@ async def test_a_blocked_alias_is_never_handed_to_another_person_and_forget_remo
     """Review finding 17: with colliding aliases, a second /block took over `/unblock NAME`."""
     other = "fedcba9876543210fedcba9876543210"
     await queue.block(USER, "Calm Bear 2117")
-    assert await queue.alias_in_use("calm bear 2117")  # a new conversation draws another alias
-    assert not await queue.alias_in_use("Calm Bear 2118")
+    assert await queue.name_in_use("calm bear 2117")  # a new conversation draws another alias
+    assert not await queue.name_in_use("Calm Bear 2118")
     await queue.block(other, "Jade Wren 0001")
     await queue.forget_block(other)
-    assert await queue.alias_in_use("Calm Bear 2117") and await queue.is_blocked(USER)
-    assert not await queue.is_blocked(other) and not await queue.alias_in_use("Jade Wren 0001")
+    assert await queue.name_in_use("Calm Bear 2117") and await queue.is_blocked(USER)
+    assert not await queue.is_blocked(other) and not await queue.name_in_use("Jade Wren 0001")
     assert await queue.unblock("Calm Bear 2117") and not await queue.is_blocked(USER)
+
+
+def test_a_record_stored_before_the_rename_reads_its_conversation_name_and_is_stored_the_same_way() -> None:
+    stored_before = {"ticket": "t1", "alias": "Calm Bear 0001", "chat": "sealed", "since": str(NOW)}
+    loaded = Handoff.from_hash(USER, stored_before)
+    assert loaded is not None and loaded.conversation_name == "Calm Bear 0001"
+    # Written under the same field, so a bot rolled back to the old code still reads it.
+    assert loaded.to_hash()["alias"] == "Calm Bear 0001" and "conversation_name" not in loaded.to_hash()

@@ -78,7 +78,12 @@ async def cluster(redis_cluster: ClusterNodes) -> AsyncIterator[OnCluster]:
 
 def handoff(user: str, ticket: str, since: float = 1_000.0, crisis: bool = False) -> Handoff:
     return Handoff(
-        user=user, ticket=ticket, alias=f"a{ticket[:4]}", chat="sealed", since=since, crisis=crisis
+        user=user,
+        ticket=ticket,
+        conversation_name=f"a{ticket[:4]}",
+        chat="sealed",
+        since=since,
+        crisis=crisis,
     )
 
 

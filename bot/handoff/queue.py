@@ -3,14 +3,14 @@
 Key schema (``user`` is a `KeyRing.key`; supporters are keyed the same way)::
 
     {prefix}:{<user>}:handoff         hash     the `Handoff` record          EX ttl, refreshed on activity
-    {prefix}:{<user>}:blocked         string   the alias blocked: may not reach supporters  EX block ttl
+    {prefix}:{<user>}:blocked         string   the blocked conversation's name: no supporters  EX block ttl
     {prefix}:{<user>}:group           list     "t:<topic>", "m:<topic>:<message>": what /forget deletes
                                                in the supporters' group          EX group trace ttl
     {prefix}:hq:{queue}               zset     user -> rank (crisis first, then oldest)
     {prefix}:hq:{active}              zset     user -> since, every open handoff (for sweeps and /mine)
     {prefix}:hq:ticket:{<ticket>}     string   user, for the card's buttons   EX ttl
     {prefix}:hq:topic:{<thread id>}   string   user, for messages in a topic  EX ttl
-    {prefix}:hq:alias:{<alias>}       string   user, for /unblock ALIAS        EX block ttl
+    {prefix}:hq:alias:{<name>}        string   user, for /unblock NAME (a conversation name)  EX block ttl
     {prefix}:hq:supporter:{<key>}     string   the supporter's display name   EX one year
     {prefix}:hq:{closed}              zset     topic id -> when its conversation ended (deleted later)
 
@@ -314,37 +314,37 @@ class HandoffQueue:
         with store_errors("the handoff queue"):
             await self.redis.set(self._lookup("supporter", supporter), name, ex=SUPPORTER_NAME_TTL)
 
-    async def block(self, user: str, alias: str) -> None:
+    async def block(self, user: str, conversation_name: str) -> None:
         with store_errors("the handoff queue"):
-            # The block remembers its alias, so /forget can remove the alias lookup with it.
-            await self.redis.set(key_for(self.prefix, user, "blocked"), alias, ex=self.block_ttl)
-            await self.redis.set(self._lookup("alias", alias.lower()), user, ex=self.block_ttl)
+            # The block remembers its conversation name, so /forget can remove the name's lookup with it.
+            await self.redis.set(key_for(self.prefix, user, "blocked"), conversation_name, ex=self.block_ttl)
+            await self.redis.set(self._lookup("alias", conversation_name.lower()), user, ex=self.block_ttl)
 
-    async def alias_in_use(self, alias: str) -> bool:
-        """True if a block already answers to this alias (a new conversation then draws another)."""
+    async def name_in_use(self, conversation_name: str) -> bool:
+        """True if a block already answers to this name (a new conversation then draws another)."""
         with store_errors("the handoff queue"):
-            return bool(await self.redis.exists(self._lookup("alias", alias.lower())))
+            return bool(await self.redis.exists(self._lookup("alias", conversation_name.lower())))
 
     async def forget_block(self, user: str) -> None:
-        """Remove the person's block and its alias lookup (for /forget: nothing about them stays)."""
+        """Remove the person's block and its name lookup (for /forget: nothing about them stays)."""
         with store_errors("the handoff queue"):
-            alias = await self.redis.get(key_for(self.prefix, user, "blocked"))
-            if alias:
-                lookup = self._lookup("alias", decode(alias).lower())
+            name = await self.redis.get(key_for(self.prefix, user, "blocked"))
+            if name:
+                lookup = self._lookup("alias", decode(name).lower())
                 owner = await self.redis.get(lookup)
                 if owner is not None and decode(owner) == user:
                     await self.redis.delete(lookup)
             await self.redis.delete(key_for(self.prefix, user, "blocked"))
 
-    async def unblock(self, alias: str) -> bool:
+    async def unblock(self, conversation_name: str) -> bool:
         with store_errors("the handoff queue"):
-            user = await self.redis.get(self._lookup("alias", alias.lower()))
+            user = await self.redis.get(self._lookup("alias", conversation_name.lower()))
             if not user:
                 return False
-            # Two slots (the user's and the alias's): two DELs, which a cluster sends each to its node.
+            # Two slots (the user's and the name's): two DELs, which a cluster sends each to its node.
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.delete(key_for(self.prefix, decode(user), "blocked"))
-                pipe.delete(self._lookup("alias", alias.lower()))
+                pipe.delete(self._lookup("alias", conversation_name.lower()))
                 await pipe.execute()
         return True
 

@@ -1,9 +1,10 @@
 """The supporters' desk: queueing people for a peer supporter, the topic per conversation, claiming,
 relaying both ways with `copyMessage`, the supporters' commands, and the timers.
 
-Nobody learns who the other is: the group sees an alias, never the person's id, name or username (the
-person's chat id is kept sealed in the handoff record and opened only to send); the person sees the
-supporter's chosen display name, never their Telegram identity, because messages are copied, not forwarded.
+Nobody learns who the other is: the group sees a conversation name, never the person's id, name or
+username (the person's chat id is kept sealed in the handoff record and opened only to send); the
+person sees the supporter's chosen display name, never their Telegram identity, because messages are
+copied, not forwarded.
 All state is in Redis (`HandoffQueue`), so any bot process can serve any update.
 """
 
@@ -63,7 +64,7 @@ NOT_ERASED_NOTE = (
 )
 # Telegram's words for a topic or message that is already gone (deleting it again is no failure).
 _ALREADY_GONE = re.compile(r"not found|TOPIC_ID_INVALID|MESSAGE_ID_INVALID", re.I)
-ALIAS_DRAWS = 5  # a new conversation's alias is drawn again while a block answers to it
+NAME_DRAWS = 5  # a new conversation's name is drawn again while a block answers to it
 FORWARD_NOT_SENT = (
     "🚫 Not sent: forwarded messages stay with the team (they can carry another person's words or name). "
     "Write or copy what the person should read instead."
@@ -119,7 +120,7 @@ class SupportersDesk:
         """Queue the person, open their topic with the card, and tell them their place."""
         session, user = request.session, request.user
         if await self.queue.is_blocked(user):
-            log_event(log, "handoff_refused", alias=request.alias, reason="blocked")
+            log_event(log, "handoff_refused", alias=request.log_alias, reason="blocked")
             await self._tell(bot, request.chat_id, "handoff_not_available", session)
             return
         existing = await self.queue.get(user)
@@ -135,16 +136,16 @@ class SupportersDesk:
         moment = datetime.fromtimestamp(now, UTC)
         if not self.settings.hours.is_open(moment):
             opening = self.settings.hours.next_opening(moment)
-            log_event(log, "handoff_refused", alias=request.alias, reason="outside_hours")
+            log_event(log, "handoff_refused", alias=request.log_alias, reason="outside_hours")
             next_open = describe(opening) if opening else ""
             await self._tell(bot, request.chat_id, "handoff_closed_hours", session, next_open=next_open)
             return
         intents = self.engine.brain.content.locale(session.locale).intents
-        ticket, alias = await self._new_conversation(user)
+        ticket, name = await self._new_conversation(user)
         record = Handoff(
             user=user,
             ticket=ticket,
-            alias=alias,
+            conversation_name=name,
             chat=self.seal.seal(request.chat_id, user),
             since=now,
             crisis=any(i in intents and intents[i].crisis for i in session.recent_intents),
@@ -153,7 +154,7 @@ class SupportersDesk:
             intents=tuple(reversed(session.recent_intents)),
         )
         await self.queue.open(record)
-        log_event(log, "handoff_requested", alias=request.alias, crisis=record.crisis)
+        log_event(log, "handoff_requested", alias=request.log_alias, crisis=record.crisis)
         if self.stats is not None:
             await self.stats.record_handoff_requested()
         position = await self.queue.position(user) or 1
@@ -166,13 +167,13 @@ class SupportersDesk:
                 await self._announce_crisis(bot, record)
 
     async def _new_conversation(self, user: str) -> tuple[str, str]:
-        """A ticket and the alias it gives, drawn again while a block answers to that alias (/unblock)."""
-        for _ in range(ALIAS_DRAWS):
+        """A ticket and the name it gives, drawn again while a block answers to that name (/unblock)."""
+        for _ in range(NAME_DRAWS):
             ticket = self.queue.new_ticket()
-            alias = self.keys.conversation_name(user, ticket)
-            if not await self.queue.alias_in_use(alias):
+            name = self.keys.conversation_name(user, ticket)
+            if not await self.queue.name_in_use(name):
                 break
-        return ticket, alias
+        return ticket, name
 
     async def take_feedback(self, user: str) -> bool:
         return await self.queue.take_feedback(user)
@@ -255,7 +256,7 @@ class SupportersDesk:
             trace = GroupTrace((*trace.topics, record.topic), trace.messages)
         await self.queue.forget_block(user)
         why = BLOCKED_NOTE if blocked else FORGOTTEN_NOTE
-        who = escape(record.alias) if record is not None else "A person"
+        who = escape(record.conversation_name) if record is not None else "A person"
 
         async def erase(bot: Bot) -> Erased:
             return await self._erase(bot, trace, who, why)
@@ -403,11 +404,11 @@ class SupportersDesk:
         supporter = self.keys.key(supporter_id)
         now = self.clock()
         if name == "alias":
-            alias = " ".join(args.split())
-            if not _ALIAS_RE.fullmatch(alias):
+            display_name = " ".join(args.split())
+            if not _ALIAS_RE.fullmatch(display_name):
                 return "Usage: /alias NAME (letters, numbers and spaces, up to 32). People see this name."
-            await self.queue.set_supporter_name(supporter, alias)
-            return f"People will see you as <b>{escape(alias)}</b>."
+            await self.queue.set_supporter_name(supporter, display_name)
+            return f"People will see you as <b>{escape(display_name)}</b>."
         if name == "queue":
             waiting = await self.queue.waiting()
             links = [card.topic_link(self.settings.chat_id, r.topic) for r in waiting]
@@ -451,7 +452,7 @@ class SupportersDesk:
         if name == "refer":
             return await self._refer(bot, record, args)
         if name == "block":
-            await self.queue.block(record.user, record.alias)
+            await self.queue.block(record.user, record.conversation_name)
             log_event(log, "handoff_blocked", alias=self.keys.log_alias(record.user))
             await self._finish(
                 bot,
@@ -460,7 +461,7 @@ class SupportersDesk:
                 "handoff_ended_by_supporter",
                 None,
             )
-            return f"Blocked. To undo: /unblock {escape(record.alias)}"
+            return f"Blocked. To undo: /unblock {escape(record.conversation_name)}"
         return None
 
     async def _refer(self, bot: Bot, record: Handoff, args: str) -> str | None:

@@ -1,12 +1,12 @@
 """Unmatched messages, kept only when a deployment opts in (PEERLINE_KEEP_UNMATCHED): a privacy trade-off.
 
-Only fallback messages are kept, scrubbed first (`scrub`), never with a user key, alias or chat id, and
+Only fallback messages are kept, scrubbed first (`scrub`), never with a user key, log alias or chat id, and
 for at most MAX_AGE_DAYS. Key schema (``day`` is the UTC day the message arrived)::
 
     {prefix}:unmatched:{day}   zset   member "<random>:<scrubbed text>", score = the day's start
 
-No time finer than the day is kept, not even the order of arrival: log lines carry an alias and the
-second of each fallback, so either could link a kept text to an alias. Members of equal score sort by
+No time finer than the day is kept, not even the order of arrival: log lines carry a log alias and the
+second of each fallback, so either could link a kept text to a log alias. Members of equal score sort by
 their random prefix, so over MAX_PER_DAY a random earlier message of the same day makes room for the new
 one. Each day's key expires MAX_AGE_DAYS after that day began, so nothing outlives the limit even if
 nobody reads or writes again; reads also skip any day that began longer ago than the limit.
