@@ -65,9 +65,8 @@ def _raw(secret: bytes | str) -> bytes:
 
 def _subkey(raw: bytes, purpose: str) -> bytes:
     """A 256-bit key for one purpose, independent of every other purpose's key."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"peerline/{purpose}".encode()).derive(
-        raw
-    )
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"peerline/{purpose}".encode())
+    return hkdf.derive(raw)
 
 
 class ChatIdSeal:
