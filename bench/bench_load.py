@@ -41,7 +41,7 @@ from redis.asyncio import Redis  # noqa: E402
 from bot.brain import Brain  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.events import TextMessage  # noqa: E402
-from bot.privacy import UserKeys  # noqa: E402
+from bot.keys import KeyRing  # noqa: E402
 from bot.session import Session  # noqa: E402
 from bot.state.base import encode_session  # noqa: E402
 from bot.state.redis import key_for  # noqa: E402
@@ -245,7 +245,7 @@ def sample_sessions(brain: Brain, count: int = 64) -> list[str]:
     return out
 
 
-async def seed(redis: Redis, keys: UserKeys, prefix: str, users: range, values: list[str], ttl: int) -> None:
+async def seed(redis: Redis, keys: KeyRing, prefix: str, users: range, values: list[str], ttl: int) -> None:
     """Sessions written straight to Redis, exactly as the bot's RedisStore would write them."""
     batch = 5_000
     for offset in range(0, len(users), batch):
@@ -271,7 +271,7 @@ async def run(args: argparse.Namespace) -> None:
     levels = sorted(int(n) for n in args.levels.split(","))
     prefix = f"plbench-{secrets.token_hex(4)}"
     secret = secrets.token_hex(32)
-    keys = UserKeys(secret)
+    keys = KeyRing(secret)
     redis = Redis.from_url(args.redis)
     await redis.ping()
     values = sample_sessions(brain)

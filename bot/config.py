@@ -19,8 +19,8 @@ import yaml
 
 from bot.content.model import Content
 from bot.errors import ConfigError
-from bot.handoff.hours import OpeningHours
 from bot.handoff.timers import HandoffLimits
+from bot.hours import WeeklyHours, parse_week
 from bot.state.redis_url import check_redis_url, is_cluster_url
 
 T = TypeVar("T")
@@ -109,7 +109,7 @@ class Settings:
     supporter_ids: frozenset[int] = frozenset()
     supporters_chat_id: int | None = None
     flood_limit: int = DEFAULT_FLOOD_LIMIT
-    support_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(""))
+    support_hours: WeeklyHours = field(default_factory=WeeklyHours.always)
     handoff_limits: HandoffLimits = field(default_factory=HandoffLimits)
     block_days: int = DEFAULT_BLOCK_DAYS
     topic_days: int = DEFAULT_TOPIC_DAYS
@@ -253,13 +253,13 @@ class _Reader:
             self.problem(name, f"is '{raw}'; set it to {expected}")
             return default
 
-    def support_hours(self) -> OpeningHours:
+    def support_hours(self) -> WeeklyHours:
         spec = self.text("PEERLINE_SUPPORT_HOURS") or ""
         try:
-            return OpeningHours.parse(spec, self.text("PEERLINE_SUPPORT_TIMEZONE") or "UTC")
+            return parse_week(spec, self.text("PEERLINE_SUPPORT_TIMEZONE") or "UTC")
         except ConfigError as exc:
             self.problem("PEERLINE_SUPPORT_HOURS", f"is not valid: {exc}")
-            return OpeningHours.parse("")
+            return WeeklyHours.always()
 
     def handoff_limits(self) -> HandoffLimits:
         default = HandoffLimits()

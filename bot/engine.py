@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bot.brain import Brain
 from bot.content.html import to_plain_text
 from bot.content.model import Intent, Locale, Region, Response
-from bot.content.render import render
+from bot.content.placeholders import fill
 from bot.events import (
     Action,
     Button,
@@ -527,7 +527,7 @@ class _Turn:
         index, session = session.variant_after(response_id, len(response.variants))
         named = {k: v for k, v in (("suggestion", suggestion), ("substances", substances)) if v}
         values = {**(extra or {}), **named}
-        return render(response.variants[index], region or self.region, values), session
+        return fill(response.variants[index], region or self.region, values), session
 
     def short_text(self, response_id: str) -> str:
         """A one-line response used as a button label (its first variant, as plain text)."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
-from html import escape
 
 from bot.charts import confusion_matrix_png
+from bot.content.html import escape
 from bot.evaluation import FALLBACK, OUT_OF_SCOPE, Evaluation, Report, confusion_counts
 
 _STYLE = """

@@ -1,6 +1,6 @@
 """Logging for the bot: key=value or JSON lines, chatty libraries quietened, secrets redacted.
 
-Log lines carry an alias (`UserKeys.alias`), never message text, a raw user id, a name, a username or the
+Log lines carry an alias (`KeyRing.log_alias`), never message text, a raw user id, a name, a username or the
 token. Three defences keep it that way: libraries that log requests or update contents (httpx, httpcore,
 python-telegram-bot at DEBUG) are held above those levels; a `DropRawUpdates` filter replaces the records
 python-telegram-bot logs at CRITICAL/ERROR with the raw data of an update it could not parse; and a

@@ -22,13 +22,13 @@ from bot.brain import Brain
 from bot.config import Settings
 from bot.engine import Engine
 from bot.events import Event
-from bot.privacy import UserKeys
+from bot.keys import KeyRing
 from bot.session import Session
 from bot.state import SessionStore
+from bot.state.guard import RETRY_SECONDS
 from bot.telegram.application import build_application
 from bot.telegram.handlers import AnyApplication
 from bot.telegram.run import open_store, serve
-from bot.telegram.store_guard import RETRY_SECONDS
 from bot.telegram.update_queue import MAX_UPDATES_IN_HAND
 from tests.fake_telegram import Call, FakeTelegram, free_port
 from tests.redis_support import REDIS_URL, reachable_redis
@@ -60,7 +60,7 @@ class RunningBot:
     app: AnyApplication
     settings: Settings
     redis: Redis
-    keys: UserKeys
+    keys: KeyRing
     engine: Engine
     halt: Callable[[], Awaitable[None]] | None = None  # stop the process, keep its Redis keys (a restart)
 
@@ -216,7 +216,7 @@ async def bot_factory(brain: Brain) -> AsyncIterator[StartBot]:
                     await admin.delete(*stale)
 
             stack.push_async_callback(shut_down)
-            running = RunningBot(tg, app, settings, admin, UserKeys(ID_SECRET), Engine(brain), halt)
+            running = RunningBot(tg, app, settings, admin, KeyRing(ID_SECRET), Engine(brain), halt)
 
             async def started() -> bool:
                 if task.done():

@@ -17,7 +17,7 @@ from bot.content.checks import crisis_response_problems, dialable_numbers, is_cr
 from bot.content.html import escape
 from bot.content.loader import load_content
 from bot.content.model import CRISIS_RESPONSES, LABELS, SYSTEM_RESPONSES, Content, Response
-from bot.content.render import render
+from bot.content.placeholders import fill
 from bot.engine import Engine
 from bot.errors import ContentError
 from bot.events import ButtonPress, Command, TextMessage
@@ -78,7 +78,7 @@ def response(content: Content, locale: str, response_id: str) -> Response:
 
 def rendered(content: Content, locale: str, region: str, response_id: str) -> list[str]:
     place = content.region(region).in_locale(locale)
-    return [render(text, place) for text in response(content, locale, response_id).variants]
+    return [fill(text, place) for text in response(content, locale, response_id).variants]
 
 
 def test_every_crisis_kind_is_registered_with_the_check_in_buttons() -> None:

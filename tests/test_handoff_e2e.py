@@ -152,11 +152,11 @@ class Desk:
         assert texts
         return topic
 
-    async def alias(self, person: int = ALICE) -> str:
-        """The alias of the person's open conversation (one per conversation)."""
+    async def conversation_name(self, person: int = ALICE) -> str:
+        """The name of the person's open conversation (one per conversation)."""
         record = await self.desk.queue.get(self.bot.user_key(person))
         assert record is not None, "no open conversation"
-        return record.alias
+        return record.conversation_name
 
     async def sweep(self, advance: float) -> None:
         self.clock.now += advance
@@ -254,7 +254,7 @@ async def test_queue_position_and_card_show_topics_not_words(start_desk: Any) ->
     call = desk.card_call(topic)
     assert call is not None
     text = str(call.params["text"])
-    alias = await desk.alias()
+    alias = await desk.conversation_name()
     assert alias in text and "Naloxone" in text and "how do i use" not in text
     created = desk.tg.calls_to("createForumTopic")[0]
     assert created.params["name"] == alias
@@ -385,8 +385,8 @@ async def test_crisis_while_waiting_jumps_the_queue(start_desk: Any) -> None:
     await desk.in_group(SAM, "/queue")
     listing = await desk.group_reply("<b>Waiting</b>")
     lines = str(listing.params["text"]).splitlines()
-    alice = await desk.alias(ALICE)
-    bob = await desk.alias(BOB)
+    alice = await desk.conversation_name(ALICE)
+    bob = await desk.conversation_name(BOB)
     assert alice in lines[1] and "🚨" in lines[1]
     assert bob in lines[2]
 
@@ -673,7 +673,7 @@ async def test_queue_and_mine_list_conversations(start_desk: Any) -> None:
     topic = await desk.claimed()
     await desk.in_group(SAM, "/mine")
     mine = await desk.group_reply("<b>Your conversations</b>")
-    assert await desk.alias() in mine.params["text"]
+    assert await desk.conversation_name() in mine.params["text"]
     await desk.in_group(SAM, "/queue", topic)
     await desk.group_reply("Nobody is waiting.")
 
@@ -699,7 +699,7 @@ async def test_block_stops_a_person_reaching_supporters_but_the_bot_and_crisis_r
 ) -> None:
     desk: Desk = await start_desk()
     topic = await desk.claimed()
-    alias = await desk.alias()
+    alias = await desk.conversation_name()
     await desk.in_group(SAM, "/block", topic)
     blocked = await desk.group_reply("Blocked. To undo: /unblock")
     await eventually(lambda: _has(desk.bot, ALICE, "ended the chat"))
@@ -736,7 +736,7 @@ async def test_forget_mid_handoff_deletes_the_topic_and_says_so_and_the_person_r
     """Review finding 1: /forget left the person's words in the group under an alias that came back."""
     desk: Desk = await start_desk()
     topic = await desk.claimed()
-    alias = await desk.alias()
+    alias = await desk.conversation_name()
     await desk.alice_says("my name is Alicia and I live at 12 Secret Rd")
     await desk.tg.wait_for(lambda: len(desk.copies_to(GROUP, topic)) >= 1, description="the copy")
     await desk.in_group(SAM, "thanks for telling me, Alicia", topic)
@@ -751,7 +751,7 @@ async def test_forget_mid_handoff_deletes_the_topic_and_says_so_and_the_person_r
     await nothing_left_about_alice(desk, topic)
 
     await desk.ask_for_human()
-    assert await desk.alias() != alias
+    assert await desk.conversation_name() != alias
 
 
 async def test_forget_after_an_ended_conversation_deletes_its_topic_too(start_desk: Any) -> None:

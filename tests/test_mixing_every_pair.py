@@ -14,7 +14,7 @@ from bot.brain import Brain
 from bot.cli import main
 from bot.content.checks import safe_claim_findings
 from bot.content.loader import load_content
-from bot.content.render import render
+from bot.content.placeholders import fill
 from bot.engine import Engine
 from bot.events import TextMessage
 from bot.session import Session
@@ -38,7 +38,7 @@ def every_reply(brain: Brain, advisor: MixingAdvisor, ids: tuple[str, str], loca
 
     def say(response_id: str, substances: str) -> str:
         return "\n\n".join(
-            render(variant, region.in_locale(locale), {"substances": substances})
+            fill(variant, region.in_locale(locale), {"substances": substances})
             for region in content.regions.values()
             for variant in responses[response_id].variants
         )

@@ -94,3 +94,12 @@ def test_known_words_never_leave_a_letter_three_times_in_a_row(text: str, known:
 def test_strike_through_overlays_after_every_character_are_dropped() -> None:
     text = "\u0336".join("i want to kill myself") + "\u0336"
     assert basic_normalise(text) == "i want to kill myself"
+
+
+def test_one_accent_fold_takes_marks_off_latin_letters_only() -> None:
+    assert (
+        basic_normalise("¿Qué pasó con la COCAÍNA y el pingüino, niño?")
+        == "que paso con la cocaina y el pinguino nino"
+    )
+    # In other scripts a mark makes another letter: Cyrillic "й" is not "и", Greek keeps its tonos.
+    assert basic_normalise("чай") == "чай" and basic_normalise("καφέ") == "καφέ"

@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.handoff.queue import HandoffQueue
 from bot.handoff.record import Handoff
-from bot.privacy import UserKeys
+from bot.keys import KeyRing
 from bot.reload import ContentReloader
 from bot.session import Session
 from bot.state import USER_KEY_KINDS
@@ -42,7 +42,7 @@ from tests.test_usage_stats import LATE_EVENING, Clock
 
 TTL = 3600
 BLOCK_TTL = 86_400
-USER_KEYS = UserKeys(b"cluster-test-secret-0123456789")
+USER_KEYS = KeyRing(b"cluster-test-secret-0123456789")
 USER = USER_KEYS.key(111_222_333_444)
 OTHER_USER = USER_KEYS.key(555_666_777_888)
 
@@ -78,7 +78,12 @@ async def cluster(redis_cluster: ClusterNodes) -> AsyncIterator[OnCluster]:
 
 def handoff(user: str, ticket: str, since: float = 1_000.0, crisis: bool = False) -> Handoff:
     return Handoff(
-        user=user, ticket=ticket, alias=f"a{ticket[:4]}", chat="sealed", since=since, crisis=crisis
+        user=user,
+        ticket=ticket,
+        conversation_name=f"a{ticket[:4]}",
+        chat="sealed",
+        since=since,
+        crisis=crisis,
     )
 
 

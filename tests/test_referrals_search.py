@@ -10,9 +10,9 @@ import pytest
 
 from bot.brain import Brain
 from bot.content.model import SourceRef
+from bot.hours import HoursError, OpenStatus, WeeklyHours, parse_day
 from bot.referrals.card import ReferralTexts, referral_card, service_block
-from bot.referrals.hours import HoursSyntaxError, OpenStatus, open_status, parse_day
-from bot.referrals.model import Directory, Service, WeeklyHours
+from bot.referrals.model import Directory, Service
 from bot.referrals.search import Found, at_place, haversine_km, near_location
 from tests.example_directory import example_directory
 
@@ -21,6 +21,7 @@ EXAMPLE: Directory = example_directory()
 ANY: frozenset[str] = frozenset()
 # Monday 3 June 2024 (summer time in Portland, Chicago and Manchester).
 MONDAY = datetime(2024, 6, 3, tzinfo=UTC)
+PORTLAND = ZoneInfo("America/Los_Angeles")
 
 
 def names(found: list[Found]) -> list[str]:
@@ -113,9 +114,12 @@ def test_day_ranges_parse_including_past_midnight_and_closed() -> None:
     assert parse_day("00:00-24:00")[0].crosses_midnight
 
 
-@pytest.mark.parametrize("text", ["9-5", "09:00 to 17:00", "25:00-26:00", "24:00-02:00", "09:60-10:00"])
+@pytest.mark.parametrize(
+    "text",
+    ["9-5", "09:00 to 17:00", "25:00-26:00", "24:00-02:00", "09:60-10:00", "24:30-25:00", "09:00-24:30"],
+)
 def test_unreadable_day_ranges_raise(text: str) -> None:
-    with pytest.raises(HoursSyntaxError):
+    with pytest.raises(HoursError):
         parse_day(text)
 
 
@@ -123,33 +127,33 @@ def test_open_now_uses_the_services_time_zone() -> None:
     drop_in = service("Example Harm Reduction Drop-in")  # Portland, Mon 10:00-18:00
     assert drop_in.hours is not None
     # 17:30 UTC is 10:30 in Portland (and already 18:30 in Manchester).
-    status = open_status(drop_in.hours, at(0, 17, 30))
-    assert status.open_now and status.closes == datetime(2024, 6, 3, 18, 0)
+    status = drop_in.hours.status(at(0, 17, 30))
+    assert status.open_now and status.closes == datetime(2024, 6, 3, 18, 0, tzinfo=PORTLAND)
     # 16:30 UTC is 09:30 in Portland: closed, opening at 10:00 that day.
-    status = open_status(drop_in.hours, at(0, 16, 30))
-    assert not status.open_now and status.next_opening == datetime(2024, 6, 3, 10, 0)
+    status = drop_in.hours.status(at(0, 16, 30))
+    assert not status.open_now and status.next_opening == datetime(2024, 6, 3, 10, 0, tzinfo=PORTLAND)
 
 
 def test_range_past_midnight_is_open_after_midnight_on_the_next_weekday() -> None:
     drop_in = service("Example Harm Reduction Drop-in")  # Fri "10:00-18:00, 20:00-02:00", Sat 12-16
     assert drop_in.hours is not None
-    late = open_status(drop_in.hours, at(5, 1, 30, "America/Los_Angeles"))  # Saturday 01:30
-    assert late.open_now and late.closes == datetime(2024, 6, 8, 2, 0)
-    after = open_status(drop_in.hours, at(5, 2, 0, "America/Los_Angeles"))  # Saturday 02:00: just closed
-    assert not after.open_now and after.next_opening == datetime(2024, 6, 8, 12, 0)
+    late = drop_in.hours.status(at(5, 1, 30, "America/Los_Angeles"))  # Saturday 01:30
+    assert late.open_now and late.closes == datetime(2024, 6, 8, 2, 0, tzinfo=PORTLAND)
+    after = drop_in.hours.status(at(5, 2, 0, "America/Los_Angeles"))  # Saturday 02:00: just closed
+    assert not after.open_now and after.next_opening == datetime(2024, 6, 8, 12, 0, tzinfo=PORTLAND)
 
 
 def test_sunday_night_range_rolls_over_into_monday() -> None:
     hours = WeeklyHours(ZoneInfo("Europe/London"), ((),) * 6 + (parse_day("22:00-03:00"),))
     monday_early = datetime(2024, 6, 10, 1, 0, tzinfo=ZoneInfo("Europe/London"))
-    assert open_status(hours, monday_early).open_now
+    assert hours.is_open(monday_early)
     monday_noon = datetime(2024, 6, 10, 12, 0, tzinfo=ZoneInfo("Europe/London"))
-    assert open_status(hours, monday_noon).next_opening == datetime(2024, 6, 16, 22, 0)
+    assert hours.next_opening(monday_noon) == datetime(2024, 6, 16, 22, 0, tzinfo=ZoneInfo("Europe/London"))
 
 
 def test_closed_every_day_has_no_next_opening() -> None:
     hours = WeeklyHours(ZoneInfo("UTC"), ((),) * 7)
-    assert open_status(hours, MONDAY) == OpenStatus(False)
+    assert hours.status(MONDAY) == OpenStatus(False)
 
 
 # ----------------------------------------------------------------------------- rendering

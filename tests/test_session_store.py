@@ -1,5 +1,5 @@
 """Session stores: one behavioural suite run against MemoryStore, a real Redis and a real Redis Cluster,
-plus UserKeys.
+plus KeyRing.
 
 The Redis part uses database 15 of the Redis at 127.0.0.1:6379 (reserved for tests), the cluster part
 the three-primary cluster the tests start (`tests/cluster_support.py`); both under a random key prefix
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from redis.crc import key_slot
 
 from bot.errors import ConfigError, StoreUnavailable
-from bot.privacy import UserKeys
+from bot.keys import KeyRing
 from bot.session import Pending, Session
 from bot.state import USER_KEY_KINDS, MemoryStore, SessionStore, UserKeyKind
 from bot.state.client import RedisClient, open_redis
@@ -34,7 +34,7 @@ TTL = 60
 SECRET = b"test-only-secret-0123456789abcdef"
 TELEGRAM_ID = 987_654_321_012_345  # long, so its digits can't turn up in a hex key by chance
 OTHER_TELEGRAM_ID = 123_456_789_098_765
-USER_KEYS = UserKeys(SECRET)
+USER_KEYS = KeyRing(SECRET)
 USER = USER_KEYS.key(TELEGRAM_ID)
 OTHER_USER = USER_KEYS.key(OTHER_TELEGRAM_ID)
 MESSAGE_TEXT = "my friend took 3 xanax bars and won't wake up, im scared"
@@ -540,15 +540,15 @@ def test_memory_store_is_a_session_store() -> None:
     assert isinstance(store, MemoryStore)
 
 
-# --- UserKeys ---
+# --- KeyRing (store keys and log aliases; tests/test_keys.py has the rest) ---
 
 
 def test_same_id_and_secret_give_the_same_key() -> None:
-    assert UserKeys(SECRET).key(TELEGRAM_ID) == UserKeys(SECRET.decode()).key(TELEGRAM_ID)
+    assert KeyRing(SECRET).key(TELEGRAM_ID) == KeyRing(SECRET.decode()).key(TELEGRAM_ID)
 
 
 def test_different_secret_gives_a_different_key() -> None:
-    assert UserKeys(SECRET).key(TELEGRAM_ID) != UserKeys(b"another-deployment").key(TELEGRAM_ID)
+    assert KeyRing(SECRET).key(TELEGRAM_ID) != KeyRing(b"another-deployment").key(TELEGRAM_ID)
 
 
 def test_different_ids_give_different_keys() -> None:
@@ -561,21 +561,21 @@ def test_key_never_contains_the_id_digits() -> None:
     assert len(key) == 32 and all(c in "0123456789abcdef" for c in key)
 
 
-def test_alias_is_short_stable_and_not_part_of_the_key() -> None:
-    alias = USER_KEYS.alias(USER)
+def test_log_alias_is_short_stable_and_not_part_of_the_key() -> None:
+    alias = USER_KEYS.log_alias(USER)
     assert len(alias) == 8
-    assert alias == UserKeys(SECRET).alias(USER)
+    assert alias == KeyRing(SECRET).log_alias(USER)
     assert alias not in USER, "an alias must not let logs be joined to store keys"
-    assert alias != USER_KEYS.alias(OTHER_USER)
+    assert alias != USER_KEYS.log_alias(OTHER_USER)
 
 
 def test_empty_secret_is_refused() -> None:
     for empty in (b"", ""):
         with pytest.raises(ConfigError, match="secret"):
-            UserKeys(empty)
+            KeyRing(empty)
 
 
-def test_user_keys_repr_hides_the_secret() -> None:
+def test_key_ring_repr_hides_the_secret() -> None:
     assert SECRET.decode() not in repr(USER_KEYS) and SECRET.decode() not in str(USER_KEYS)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -259,3 +261,23 @@ def test_any_text_gives_known_substances_or_none(text: str) -> None:
     assert all(s in advisor.guide.lexicon.substances for s in found)
     advice = advisor.advise(text)
     assert advice is None or len(advice.substances) >= 2
+
+
+def test_every_shipped_accented_name_is_recognised_with_or_without_its_accents(
+    advisor: MixingAdvisor,
+) -> None:
+    lexicon = yaml.safe_load((ROOT / "substances" / "lexicon.yml").read_text(encoding="utf-8"))
+    accented = [
+        (name, entry["id"])
+        for entry in lexicon["substances"]
+        for key in ("names", "exact", "ambiguous")
+        for name in entry.get(key, [])
+        if not name.isascii()
+    ]
+    assert accented, "the shipped lexicon has Spanish names with accents"
+    for name, substance in accented:
+        bare = "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c))
+        assert advisor.recogniser.substances(f"tomé {name} con alcohol") == (substance, "alcohol"), name
+        assert advisor.recogniser.substances(f"tome {bare.upper()} con alcohol") == (substance, "alcohol"), (
+            name
+        )

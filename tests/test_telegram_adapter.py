@@ -14,10 +14,10 @@ from bot.errors import StoreUnavailable
 from bot.events import Button, ForgetUser, Reply, RequestHandoff
 from bot.session import Session
 from bot.state import MemoryStore
+from bot.state.guard import StoreGuard
 from bot.telegram.application import PerChatUpdateProcessor, order_key
 from bot.telegram.handlers import parse_command, valid_callback_data
 from bot.telegram.render import in_send_order, keyboard, keyboard_json
-from bot.telegram.store_guard import StoreGuard
 
 
 @pytest.mark.parametrize("data", ["i:naloxone", "r:uk", "f:yes", "y", "n", "i:talk_to_human"])

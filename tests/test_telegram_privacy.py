@@ -79,7 +79,7 @@ async def test_logs_and_redis_hold_no_token_id_name_username_or_message_text(bra
         await tg.send_sticker(ALICE, first_name=FIRST_NAME, username=USERNAME)
         await bot.replies(ALICE, 5 + len(MESSAGES))
         stored = await bot.stored()
-        alias = bot.keys.alias(bot.user_key(ALICE))
+        alias = bot.keys.log_alias(bot.user_key(ALICE))
 
     forbidden = {
         "token": token,

@@ -19,6 +19,7 @@ from bot.content.model import (
     Locale,
     Response,
 )
+from bot.content.placeholders import PLACEHOLDER_RE as _PLACEHOLDER_RE
 from bot.errors import ContentProblem
 from bot.nlu.matcher import Matcher
 from bot.nlu.normalise import Normaliser
@@ -29,7 +30,6 @@ from bot.substances.model import SAFE_WORDS
 NEAR_DUPLICATE = 90.0
 # Engine placeholders and the only responses the engine fills them in.
 ENGINE_FILLED: dict[str, frozenset[str]] = {"suggestion": frozenset({"confirm"})}
-_PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 # The intent whose reply is the general answer about mixing (the engine's MIXING_INTENT).
 MIXING_INTENT = "mixing_substances"
 # Every variant of a crisis intent's reply gives these, filled from resources/regions.yml.

@@ -58,6 +58,6 @@ def to_plain_text(text: str) -> str:
     return html.unescape(TAG_RE.sub("", text))
 
 
-def escape(text: str) -> str:
-    """Escape text from users or resources for Telegram HTML."""
-    return html.escape(text, quote=False)
+def escape(text: str, *, quote: bool = False) -> str:
+    """Escape text from users, files or resources for (Telegram) HTML; `quote=True` inside an attribute."""
+    return html.escape(text, quote=quote)

@@ -27,6 +27,7 @@ from bot.content.model import (
     SourceRef,
     frozen_map,
 )
+from bot.content.placeholders import PLACEHOLDER_RE
 from bot.content.translations import locale_problems
 from bot.content.yamlfile import LineDict, LineList, is_bare_number, read_yaml, unknown_keys
 from bot.errors import ContentError, ContentProblem
@@ -34,7 +35,6 @@ from bot.nlu.normalise import basic_normalise
 from bot.referrals.model import SERVICE_KINDS
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
-PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 INTENT_KEYS = {
     "id", "title", "response", "examples", "keywords", "patterns", "guards", "urgent",
     "crisis", "check_in", "priority", "follow_ups", "services",

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from bot.content.model import LABELS, Intent, Region, Response
+from bot.content.placeholders import find
 from bot.errors import ContentProblem
-
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
 
 def _placeholders(response: Response) -> frozenset[str]:
-    return frozenset(
-        m.group(1)
-        for text in response.variants
-        for m in _PLACEHOLDER.finditer(text)
-        if m.group(1) is not None
-    )
+    return frozenset(name for text in response.variants for name in find(text))
 
 
 def _braces(names: frozenset[str]) -> str:

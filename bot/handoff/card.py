@@ -1,7 +1,7 @@
 """What supporters read in their group: the conversation card, alerts and command answers (pure text).
 
 Supporters' texts are staff tools, written here in English; what people hear lives in the content.
-Nothing here ever includes a person's name, username, Telegram id or words: only the alias, times,
+Nothing here ever includes a person's name, username, Telegram id or words: only the conversation name, times,
 region, language and the titles of topics the bot answered.
 """
 
@@ -65,7 +65,7 @@ def card_text(record: Handoff, topics: Sequence[str], region_name: str) -> str:
     else:
         status = "🟡 Waiting"
     lines = [
-        f"{status} · <b>{escape(record.alias)}</b>",
+        f"{status} · <b>{escape(record.conversation_name)}</b>",
         f"Waiting since {clock_time(record.since)}",
         f"Region: {escape(region_name or record.region or 'not set')}"
         f" · Language: {escape(record.locale or '?')}",
@@ -86,25 +86,37 @@ def card_text(record: Handoff, topics: Sequence[str], region_name: str) -> str:
 
 
 def topic_name(record: Handoff) -> str:
-    return ("🚨 " if record.crisis else "") + record.alias
+    return ("🚨 " if record.crisis else "") + record.conversation_name
 
 
 def waiting_alert(record: Handoff, now: float, link: str) -> str:
     """The group is reminded of a conversation nobody has claimed."""
     waited = minutes(now - record.since)
-    who = f'<a href="{escape(link)}">{escape(record.alias)}</a>' if link else f"<b>{escape(record.alias)}</b>"
+    who = (
+        f'<a href="{escape(link)}">{escape(record.conversation_name)}</a>'
+        if link
+        else f"<b>{escape(record.conversation_name)}</b>"
+    )
     if record.crisis:
         return f"🚨 <b>Crisis conversation waiting</b>: {who}, {waited}. Please claim it now."
     return f"🔔 Still waiting: {who}, {waited}. Can someone claim it?"
 
 
 def crisis_alert(record: Handoff, link: str) -> str:
-    who = f'<a href="{escape(link)}">{escape(record.alias)}</a>' if link else f"<b>{escape(record.alias)}</b>"
+    who = (
+        f'<a href="{escape(link)}">{escape(record.conversation_name)}</a>'
+        if link
+        else f"<b>{escape(record.conversation_name)}</b>"
+    )
     return f"🚨 <b>Crisis</b> in {who}. The bot has sent the crisis reply; a supporter is needed now."
 
 
 def silence_alert(record: Handoff, now: float, link: str) -> str:
-    who = f'<a href="{escape(link)}">{escape(record.alias)}</a>' if link else f"<b>{escape(record.alias)}</b>"
+    who = (
+        f'<a href="{escape(link)}">{escape(record.conversation_name)}</a>'
+        if link
+        else f"<b>{escape(record.conversation_name)}</b>"
+    )
     return (
         f"⏰ {who} has had no reply for {minutes(now - record.last_person)}"
         f" ({escape(record.owner_name or DEFAULT_SUPPORTER_NAME)} claimed it). Can someone check in?"
@@ -124,7 +136,11 @@ def queue_text(waiting: Sequence[Handoff], now: float, links: Sequence[str]) -> 
     rows = []
     for index, (record, link) in enumerate(zip(waiting, links, strict=True), start=1):
         mark = "🚨 " if record.crisis else ""
-        name = f'<a href="{escape(link)}">{escape(record.alias)}</a>' if link else escape(record.alias)
+        name = (
+            f'<a href="{escape(link)}">{escape(record.conversation_name)}</a>'
+            if link
+            else escape(record.conversation_name)
+        )
         rows.append(f"{index}. {mark}{name}: waiting {minutes(now - record.since)}")
     return "<b>Waiting</b> (crisis first, then oldest):\n" + "\n".join(rows)
 
@@ -134,7 +150,11 @@ def mine_text(records: Sequence[Handoff], now: float, links: Sequence[str]) -> s
         return "You have no conversations right now."
     rows = []
     for record, link in zip(records, links, strict=True):
-        name = f'<a href="{escape(link)}">{escape(record.alias)}</a>' if link else escape(record.alias)
+        name = (
+            f'<a href="{escape(link)}">{escape(record.conversation_name)}</a>'
+            if link
+            else escape(record.conversation_name)
+        )
         rows.append(
             f"• {'🚨 ' if record.crisis else ''}{name}: claimed {minutes(now - record.claimed_at)} ago"
         )

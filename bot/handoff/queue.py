@@ -1,16 +1,16 @@
 """`HandoffQueue`: handoff records, the waiting queue and the claim, in Redis, shared by every bot process.
 
-Key schema (``user`` is a `UserKeys.key`; supporters are keyed the same way)::
+Key schema (``user`` is a `KeyRing.key`; supporters are keyed the same way)::
 
     {prefix}:{<user>}:handoff         hash     the `Handoff` record          EX ttl, refreshed on activity
-    {prefix}:{<user>}:blocked         string   the alias blocked: may not reach supporters  EX block ttl
+    {prefix}:{<user>}:blocked         string   the blocked conversation's name: no supporters  EX block ttl
     {prefix}:{<user>}:group           list     "t:<topic>", "m:<topic>:<message>": what /forget deletes
                                                in the supporters' group          EX group trace ttl
     {prefix}:hq:{queue}               zset     user -> rank (crisis first, then oldest)
     {prefix}:hq:{active}              zset     user -> since, every open handoff (for sweeps and /mine)
     {prefix}:hq:ticket:{<ticket>}     string   user, for the card's buttons   EX ttl
     {prefix}:hq:topic:{<thread id>}   string   user, for messages in a topic  EX ttl
-    {prefix}:hq:alias:{<alias>}       string   user, for /unblock ALIAS        EX block ttl
+    {prefix}:hq:alias:{<name>}        string   user, for /unblock NAME (a conversation name)  EX block ttl
     {prefix}:hq:supporter:{<key>}     string   the supporter's display name   EX one year
     {prefix}:hq:{closed}              zset     topic id -> when its conversation ended (deleted later)
 
@@ -22,14 +22,12 @@ span slots are non-transactional (a cluster client sends each part to its node).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.errors import StoreUnavailable
 from bot.handoff.record import Handoff
-from bot.state.client import REDIS_ERRORS, RedisClient
+from bot.state.client import RedisClient, decode
+from bot.state.guard import store_errors
 from bot.state.redis import key_for
 
 SUPPORTER_NAME_TTL = 365 * 24 * 3600
@@ -59,11 +57,6 @@ return 1
 """
 
 
-def _text(value: object) -> str:
-    """Redis replies are bytes (the client does not decode); tolerate str too."""
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 @dataclass(frozen=True)
 class GroupTrace:
     """Where a person's conversations are in the supporters' group: their topics, and the messages in each
@@ -90,14 +83,6 @@ class GroupTrace:
             if topic not in topics:
                 topics.append(topic)
         return cls(tuple(topics), {t: tuple(m) for t, m in messages.items()})
-
-
-@contextmanager
-def _store_errors() -> Iterator[None]:
-    try:
-        yield
-    except REDIS_ERRORS as exc:
-        raise StoreUnavailable(f"the handoff queue (Redis) is unavailable: {type(exc).__name__}") from exc
 
 
 class HandoffQueue:
@@ -129,15 +114,15 @@ class HandoffQueue:
         return secrets.token_hex(6)
 
     async def get(self, user: str) -> Handoff | None:
-        with _store_errors():
+        with store_errors("the handoff queue"):
             raw = await self.redis.hgetall(self.record_key(user))
-        decoded = {_text(k): _text(v) for k, v in raw.items()}
+        decoded = {decode(k): decode(v) for k, v in raw.items()}
         return Handoff.from_hash(user, decoded) if decoded else None
 
     async def open(self, record: Handoff) -> None:
         """Store a new waiting handoff and queue it (crisis first)."""
         key = self.record_key(record.user)
-        with _store_errors():
+        with store_errors("the handoff queue"):
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.delete(key)
                 pipe.hset(key, mapping=record.to_hash())  # type: ignore[arg-type]
@@ -164,7 +149,7 @@ class HandoffQueue:
         for name in fields:
             flat += [name, encoded.get(name, "")]
         key = self.record_key(record.user)
-        with _store_errors():
+        with store_errors("the handoff queue"):
             written = bool(await self._update(keys=[key], args=flat))
             if written:
                 await self.redis.expire(key, self.ttl)
@@ -173,7 +158,7 @@ class HandoffQueue:
     async def set_topic(self, record: Handoff, topic: int, card: int | None) -> Handoff:
         """Point the handoff at a (new) forum topic and its card."""
         changed = await self.update(record, topic=topic, card=card)
-        with _store_errors():
+        with store_errors("the handoff queue"):
             await self.redis.set(self._lookup("topic", str(topic)), record.user, ex=self.ttl)
         await self.remember_in_group(record.user, topic, *([] if card is None else [card]))
         return changed
@@ -182,7 +167,7 @@ class HandoffQueue:
         """Note a topic (and messages in it) of the person's, so /forget can delete them from the group."""
         key = key_for(self.prefix, user, "group")
         entries = [f"t:{topic}", *(f"m:{topic}:{m}" for m in messages)]
-        with _store_errors():
+        with store_errors("the handoff queue"):
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.rpush(key, *entries)
                 pipe.expire(key, GROUP_TRACE_TTL)
@@ -191,27 +176,29 @@ class HandoffQueue:
     async def take_group_trace(self, user: str) -> GroupTrace:
         """Read and delete the person's trace in the group (the deletes in the group come after)."""
         key = key_for(self.prefix, user, "group")
-        with _store_errors():
+        with store_errors("the handoff queue"):
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.lrange(key, 0, -1)
                 pipe.delete(key)
                 entries, _ = await pipe.execute()
-        return GroupTrace.parse([_text(e) for e in entries])
+        return GroupTrace.parse([decode(e) for e in entries])
 
     async def claim(
         self, record: Handoff, owner: str, owner_name: str, now: float
     ) -> tuple[ClaimResult, str]:
         """Atomically make `owner` the one supporter of a waiting handoff; else who has it."""
-        with _store_errors():
+        with store_errors("the handoff queue"):
             status, name = await self._claim(
                 keys=[self.record_key(record.user)], args=[owner, owner_name, repr(now)]
             )
             result: ClaimResult = (
-                "claimed" if _text(status) == "claimed" else ("taken" if _text(status) == "taken" else "gone")
+                "claimed"
+                if decode(status) == "claimed"
+                else ("taken" if decode(status) == "taken" else "gone")
             )
             if result == "claimed":
                 await self.redis.zrem(self._global("queue"), record.user)
-        return result, _text(name)
+        return result, decode(name)
 
     async def release(self, record: Handoff, now: float) -> Handoff | None:
         """Back to the queue for another supporter, keeping its place by original wait (crisis first).
@@ -247,16 +234,16 @@ class HandoffQueue:
         The record and the queue are in different slots, so this can't be one script: the record is
         checked after the write instead, and a close that comes later removes the entry itself.
         """
-        with _store_errors():
+        with store_errors("the handoff queue"):
             await self.redis.zadd(self._global("queue"), {record.user: self.rank(record)}, xx=only_if_queued)
             ticket = await self.redis.hget(self.record_key(record.user), "ticket")
-        if ticket is None or _text(ticket) != record.ticket:
+        if ticket is None or decode(ticket) != record.ticket:
             await self._sync_queue_entry(record.user)
 
     async def _sync_queue_entry(self, user: str) -> None:
         """Make the user's queue entry match their record now: ranked if waiting, else none."""
         current = await self.get(user)
-        with _store_errors():
+        with store_errors("the handoff queue"):
             if current is None or current.claimed:
                 await self.redis.zrem(self._global("queue"), user)
             else:
@@ -265,7 +252,7 @@ class HandoffQueue:
     async def close(self, user: str, record: Handoff | None = None) -> None:
         """Remove the handoff, its queue entry and lookups; the person's chat id goes with the record."""
         record = record or await self.get(user)
-        with _store_errors():
+        with store_errors("the handoff queue"):
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.delete(self.record_key(user))
                 pipe.zrem(self._global("queue"), user)
@@ -279,34 +266,34 @@ class HandoffQueue:
     # -- lookups ------------------------------------------------------------------------
 
     async def by_ticket(self, ticket: str) -> Handoff | None:
-        with _store_errors():
+        with store_errors("the handoff queue"):
             user = await self.redis.get(self._lookup("ticket", ticket))
-        record = await self.get(_text(user)) if user else None
+        record = await self.get(decode(user)) if user else None
         return record if record and record.ticket == ticket else None
 
     async def by_topic(self, topic: int) -> Handoff | None:
-        with _store_errors():
+        with store_errors("the handoff queue"):
             user = await self.redis.get(self._lookup("topic", str(topic)))
-        record = await self.get(_text(user)) if user else None
+        record = await self.get(decode(user)) if user else None
         return record if record and record.topic == topic else None
 
     async def waiting(self) -> list[Handoff]:
         """Waiting handoffs, crisis first then oldest; entries whose record expired are dropped."""
-        with _store_errors():
-            users = [_text(u) for u in await self.redis.zrange(self._global("queue"), 0, -1)]
+        with store_errors("the handoff queue"):
+            users = [decode(u) for u in await self.redis.zrange(self._global("queue"), 0, -1)]
         found = [r for r in [await self.get(u) for u in users] if r and not r.claimed]
         return found
 
     async def position(self, user: str) -> int | None:
         """1 for the front of the queue."""
-        with _store_errors():
+        with store_errors("the handoff queue"):
             rank = await self.redis.zrank(self._global("queue"), user)
         return rank + 1 if isinstance(rank, int) else None
 
     async def active(self) -> list[Handoff]:
         """Every open handoff; users whose record has expired are cleaned out of the indexes."""
-        with _store_errors():
-            users = [_text(u) for u in await self.redis.zrange(self._global("active"), 0, -1)]
+        with store_errors("the handoff queue"):
+            users = [decode(u) for u in await self.redis.zrange(self._global("active"), 0, -1)]
         records: list[Handoff] = []
         for user in users:
             record = await self.get(user)
@@ -319,98 +306,98 @@ class HandoffQueue:
     # -- supporters and blocks ----------------------------------------------------------
 
     async def supporter_name(self, supporter: str) -> str:
-        with _store_errors():
+        with store_errors("the handoff queue"):
             name = await self.redis.get(self._lookup("supporter", supporter))
-        return _text(name) if name else ""
+        return decode(name) if name else ""
 
     async def set_supporter_name(self, supporter: str, name: str) -> None:
-        with _store_errors():
+        with store_errors("the handoff queue"):
             await self.redis.set(self._lookup("supporter", supporter), name, ex=SUPPORTER_NAME_TTL)
 
-    async def block(self, user: str, alias: str) -> None:
-        with _store_errors():
-            # The block remembers its alias, so /forget can remove the alias lookup with it.
-            await self.redis.set(key_for(self.prefix, user, "blocked"), alias, ex=self.block_ttl)
-            await self.redis.set(self._lookup("alias", alias.lower()), user, ex=self.block_ttl)
+    async def block(self, user: str, conversation_name: str) -> None:
+        with store_errors("the handoff queue"):
+            # The block remembers its conversation name, so /forget can remove the name's lookup with it.
+            await self.redis.set(key_for(self.prefix, user, "blocked"), conversation_name, ex=self.block_ttl)
+            await self.redis.set(self._lookup("alias", conversation_name.lower()), user, ex=self.block_ttl)
 
-    async def alias_in_use(self, alias: str) -> bool:
-        """True if a block already answers to this alias (a new conversation then draws another)."""
-        with _store_errors():
-            return bool(await self.redis.exists(self._lookup("alias", alias.lower())))
+    async def name_in_use(self, conversation_name: str) -> bool:
+        """True if a block already answers to this name (a new conversation then draws another)."""
+        with store_errors("the handoff queue"):
+            return bool(await self.redis.exists(self._lookup("alias", conversation_name.lower())))
 
     async def forget_block(self, user: str) -> None:
-        """Remove the person's block and its alias lookup (for /forget: nothing about them stays)."""
-        with _store_errors():
-            alias = await self.redis.get(key_for(self.prefix, user, "blocked"))
-            if alias:
-                lookup = self._lookup("alias", _text(alias).lower())
+        """Remove the person's block and its name lookup (for /forget: nothing about them stays)."""
+        with store_errors("the handoff queue"):
+            name = await self.redis.get(key_for(self.prefix, user, "blocked"))
+            if name:
+                lookup = self._lookup("alias", decode(name).lower())
                 owner = await self.redis.get(lookup)
-                if owner is not None and _text(owner) == user:
+                if owner is not None and decode(owner) == user:
                     await self.redis.delete(lookup)
             await self.redis.delete(key_for(self.prefix, user, "blocked"))
 
-    async def unblock(self, alias: str) -> bool:
-        with _store_errors():
-            user = await self.redis.get(self._lookup("alias", alias.lower()))
+    async def unblock(self, conversation_name: str) -> bool:
+        with store_errors("the handoff queue"):
+            user = await self.redis.get(self._lookup("alias", conversation_name.lower()))
             if not user:
                 return False
-            # Two slots (the user's and the alias's): two DELs, which a cluster sends each to its node.
+            # Two slots (the user's and the name's): two DELs, which a cluster sends each to its node.
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.delete(key_for(self.prefix, _text(user), "blocked"))
-                pipe.delete(self._lookup("alias", alias.lower()))
+                pipe.delete(key_for(self.prefix, decode(user), "blocked"))
+                pipe.delete(self._lookup("alias", conversation_name.lower()))
                 await pipe.execute()
         return True
 
     async def topic_ended(self, topic: int, when: float) -> None:
         """Note when a topic's conversation ended: the sweep deletes it from the group after the retention."""
-        with _store_errors():
+        with store_errors("the handoff queue"):
             await self.redis.zadd(self._global("closed"), {str(topic): when})
 
     async def topics_ended_before(self, when: float) -> list[int]:
-        with _store_errors():
+        with store_errors("the handoff queue"):
             raw = await self.redis.zrangebyscore(self._global("closed"), "-inf", when, start=0, num=50)
-        return [int(_text(t)) for t in raw if _text(t).lstrip("-").isdigit()]
+        return [int(decode(t)) for t in raw if decode(t).lstrip("-").isdigit()]
 
     async def forget_topics(self, *topics: int) -> None:
         """Deleted (or in use again): no longer due for deletion."""
         if topics:
-            with _store_errors():
+            with store_errors("the handoff queue"):
                 await self.redis.zrem(self._global("closed"), *[str(t) for t in topics])
 
     async def recent_topic(self, user: str) -> int | None:
         """The person's topic if one was opened for them in the last `TOPIC_COOLDOWN` seconds."""
-        with _store_errors():
+        with store_errors("the handoff queue"):
             raw = await self.redis.get(key_for(self.prefix, user, "topic_cooldown"))
-        text = _text(raw) if raw else ""
+        text = decode(raw) if raw else ""
         return int(text) if text.lstrip("-").isdigit() else None
 
     async def note_topic_opened(self, user: str, topic: int) -> None:
-        with _store_errors():
+        with store_errors("the handoff queue"):
             await self.redis.set(key_for(self.prefix, user, "topic_cooldown"), str(topic), ex=TOPIC_COOLDOWN)
 
     async def first_crisis_alert(self, user: str) -> bool:
         """True if no crisis alert was pinned for the person in the last `CRISIS_ALERT_COOLDOWN` seconds."""
         key = key_for(self.prefix, user, "crisis_cooldown")
-        with _store_errors():
+        with store_errors("the handoff queue"):
             return bool(await self.redis.set(key, "1", nx=True, ex=CRISIS_ALERT_COOLDOWN))
 
     async def ask_feedback(self, user: str) -> None:
         """The person was asked whether the conversation helped: one answer, within a day, counts."""
-        with _store_errors():
+        with store_errors("the handoff queue"):
             await self.redis.set(key_for(self.prefix, user, "feedback"), "1", ex=FEEDBACK_TTL)
 
     async def take_feedback(self, user: str) -> bool:
         """True once per question asked (so forged or repeated presses are not counted)."""
-        with _store_errors():
+        with store_errors("the handoff queue"):
             return bool(await self.redis.getdel(key_for(self.prefix, user, "feedback")))
 
     async def is_blocked(self, user: str) -> bool:
-        with _store_errors():
+        with store_errors("the handoff queue"):
             return bool(await self.redis.exists(key_for(self.prefix, user, "blocked")))
 
     async def try_lock(self, name: str, seconds: float) -> bool:
         """A short lock so that only one process runs a periodic duty at a time."""
-        with _store_errors():
+        with store_errors("the handoff queue"):
             return bool(
                 await self.redis.set(self._lookup("lock", name), "1", nx=True, px=int(seconds * 1000))
             )

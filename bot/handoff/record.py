@@ -6,19 +6,22 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 HandoffState = Literal["waiting", "claimed"]
+# Fields stored under another name: records written before the rename (and a rolled-back bot) read alike.
+STORED_AS = {"conversation_name": "alias"}
 
 
 @dataclass(frozen=True)
 class Handoff:
     """Everything the desk knows about one handed-off conversation; no names, no words, no raw ids.
 
+    `conversation_name` is what supporters call it ("Blue Heron 4821", `KeyRing.conversation_name`);
     `chat` is the person's chat id sealed with `ChatIdSeal`; `owner` is a supporter's hashed key.
     Times are Unix seconds from the desk's clock.
     """
 
     user: str
     ticket: str
-    alias: str
+    conversation_name: str
     chat: str
     since: float
     state: HandoffState = "waiting"
@@ -52,18 +55,19 @@ class Handoff:
             value = getattr(self, f.name)
             if value is None:
                 continue
+            name = STORED_AS.get(f.name, f.name)
             if isinstance(value, bool):
-                out[f.name] = "1" if value else "0"
+                out[name] = "1" if value else "0"
             elif isinstance(value, tuple):
-                out[f.name] = ",".join(value)
+                out[name] = ",".join(value)
             else:
-                out[f.name] = str(value)
+                out[name] = str(value)
         return out
 
     @classmethod
     def from_hash(cls, user: str, raw: dict[str, str]) -> Handoff | None:
         """The record, or None when the hash is missing its essentials (e.g. half-deleted)."""
-        if not all(raw.get(k) for k in ("ticket", "alias", "chat", "since")):
+        if not all(raw.get(k) for k in ("ticket", STORED_AS["conversation_name"], "chat", "since")):
             return None
 
         def number(name: str) -> float:
@@ -79,7 +83,7 @@ class Handoff:
         return cls(
             user=user,
             ticket=raw["ticket"],
-            alias=raw["alias"],
+            conversation_name=raw[STORED_AS["conversation_name"]],
             chat=raw["chat"],
             since=number("since"),
             state="claimed" if raw.get("state") == "claimed" else "waiting",

@@ -32,7 +32,11 @@ _LATIN_ACCENTS = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
 
 
 def strip_latin_accents(text: str) -> str:
-    """ "qué" -> "que", "ñ" -> "n": people type Spanish with and without accents alike."""
+    """ "qué" -> "que", "ñ" -> "n": people type Spanish with and without accents alike.
+
+    The bot's one accent fold (intents, synonyms and substance names all go through it). Only marks on a-z
+    go: in other scripts a mark makes another letter (Cyrillic "й" is not "и"), so those are kept.
+    """
     if text.isascii():
         return text
     decomposed = unicodedata.normalize("NFD", text)

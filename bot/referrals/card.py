@@ -6,14 +6,13 @@ text, escaped. Used by the engine and by the supporters' `/refer KIND CITY` comm
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from bot.content.html import escape
 from bot.content.model import Locale, Region, SourceRef
-from bot.content.render import render
-from bot.referrals.hours import open_status
+from bot.content.placeholders import fill
 from bot.referrals.model import SERVICE_KINDS, Directory, Service
 from bot.referrals.search import Found, at_place
 
@@ -57,10 +56,6 @@ ACCESS_RESPONSES = {
 _NO_REGION = Region("", {}, SourceRef("", 0))
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
 class ReferralTexts:
     """The first variant of a referral response, filled for a region; falls back to the default locale."""
 
@@ -71,7 +66,7 @@ class ReferralTexts:
 
     def __call__(self, response_id: str, **extra: str) -> str:
         response = self.locale.responses.get(response_id) or self.default.responses[response_id]
-        return render(response.variants[0], self.region, extra)
+        return fill(response.variants[0], self.region, extra)
 
     def kind(self, kind: str) -> str:
         return self(KIND_PREFIX + kind)
@@ -84,9 +79,9 @@ class ReferralTexts:
 def _status_line(service: Service, texts: ReferralTexts, now: datetime) -> str:
     if service.hours is None:
         return texts("referral_hours_unknown")
-    status = open_status(service.hours, now)
+    status = service.hours.status(now)
     if status.open_now and status.closes is not None:
-        local = now.astimezone(service.hours.zone).replace(tzinfo=None)
+        local = now.astimezone(service.hours.zone)
         if status.closes - local >= timedelta(hours=24):
             return texts("referral_open_all_day")
         return texts("referral_open", time=f"{status.closes:%H:%M}")
@@ -109,7 +104,7 @@ def _distance(km: float) -> str:
 
 def _website_link(url: str) -> str:
     shown = urlsplit(url).netloc + urlsplit(url).path.rstrip("/")
-    return f'<a href="{html.escape(url, quote=True)}">{_esc(shown)}</a>'
+    return f'<a href="{escape(url, quote=True)}">{escape(shown)}</a>'
 
 
 def service_block(
@@ -118,14 +113,14 @@ def service_block(
     """One service: name, what it offers (asked-for kinds first), open or not, how to reach it."""
     service = found.service
     kinds = sorted(service.kinds, key=lambda k: (k not in wanted, SERVICE_KINDS.index(k)))
-    lines = [f"<b>{_esc(service.name)}</b>", "<i>" + ", ".join(texts.kind(k) for k in kinds) + "</i>"]
+    lines = [f"<b>{escape(service.name)}</b>", "<i>" + ", ".join(texts.kind(k) for k in kinds) + "</i>"]
     lines.append(_status_line(service, texts, now))
-    address = _esc(service.address)
+    address = escape(service.address)
     if found.distance_km is not None:
         address += " · " + texts("referral_distance", distance=_distance(found.distance_km))
     lines.append(address)
     if service.phone:
-        lines.append(_esc(service.phone))
+        lines.append(escape(service.phone))
     if service.website:
         lines.append(_website_link(service.website))
     details = [texts(ACCESS_RESPONSES[service.access])] if service.access else []
@@ -136,7 +131,7 @@ def service_block(
     if details:
         lines.append(" · ".join(details))
     if service.note:
-        lines.append(_esc(service.note))
+        lines.append(escape(service.note))
     return "\n".join(lines)
 
 

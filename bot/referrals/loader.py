@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.content.model import SourceRef
 from bot.content.yamlfile import LineDict, LineList, is_bare_number, read_yaml, unknown_keys
 from bot.errors import ContentProblem
-from bot.referrals.hours import HoursSyntaxError, parse_day
-from bot.referrals.model import ACCESS_KINDS, SERVICE_KINDS, WEEKDAYS, Directory, Service, WeeklyHours
+from bot.hours import WEEKDAYS, HoursError, WeeklyHours, parse_day
+from bot.referrals.model import ACCESS_KINDS, SERVICE_KINDS, Directory, Service
 
 SERVICE_KEYS = frozenset(
     {
@@ -289,7 +289,7 @@ class _DirectoryReader:
                 continue
             try:
                 days[WEEKDAYS.index(key)] = parse_day(text)
-            except HoursSyntaxError as exc:
+            except HoursError as exc:
                 self.problem(
                     file,
                     day_line,

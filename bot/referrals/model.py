@@ -1,12 +1,11 @@
-"""Frozen directory objects: services, their weekly hours, and the directory the engine searches."""
+"""Frozen directory objects: services and the directory the engine searches (hours: `bot.hours`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
-from zoneinfo import ZoneInfo
 
 from bot.content.model import SourceRef
+from bot.hours import WeeklyHours
 
 # The kinds of service a directory may list; intents name the ones they can refer to.
 SERVICE_KINDS: tuple[str, ...] = (
@@ -23,28 +22,7 @@ SERVICE_KINDS: tuple[str, ...] = (
     "housing",
     "food",
 )
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ACCESS_KINDS: tuple[str, ...] = ("walk_in", "appointment", "both")
-
-
-@dataclass(frozen=True)
-class TimeRange:
-    """One opening on one weekday; `end` at or before `start` means it closes after midnight."""
-
-    start: time
-    end: time  # 24:00 is stored as time(0), which the rule above reads as "at midnight"
-
-    @property
-    def crosses_midnight(self) -> bool:
-        return self.end <= self.start
-
-
-@dataclass(frozen=True)
-class WeeklyHours:
-    """Opening ranges per weekday (0 = Monday) in the service's own time zone."""
-
-    zone: ZoneInfo
-    days: tuple[tuple[TimeRange, ...], ...]  # seven entries; an empty one means closed that day
 
 
 @dataclass(frozen=True)

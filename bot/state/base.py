@@ -18,12 +18,12 @@ UserKeyKind = Literal[
 
 USER_KEY_KINDS: tuple[UserKeyKind, ...] = get_args(UserKeyKind)
 
-# Store keys come from `UserKeys.key` (hex); braces or colons would break the Redis key schema.
+# Store keys come from `KeyRing.key` (hex); braces or colons would break the Redis key schema.
 _USER_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class SessionStore(Protocol):
-    """Where sessions and per-user counters live; `user` is always a `UserKeys.key`, never a raw id.
+    """Where sessions and per-user counters live; `user` is always a `KeyRing.key`, never a raw id.
 
     Every method except `ping` and `close` raises `StoreUnavailable` when the backend can't be reached.
     """
@@ -58,9 +58,9 @@ class SessionStore(Protocol):
 
 
 def check_user(user: str) -> str:
-    """The user key unchanged, or ValueError if it could not be a `UserKeys.key`."""
+    """The user key unchanged, or ValueError if it could not be a `KeyRing.key`."""
     if not _USER_RE.fullmatch(user):
-        raise ValueError("user must be a store key from UserKeys.key (letters, digits, '-' or '_')")
+        raise ValueError("user must be a store key from KeyRing.key (letters, digits, '-' or '_')")
     return user
 
 

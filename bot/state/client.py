@@ -29,6 +29,12 @@ REDIS_ERRORS: tuple[type[Exception], ...] = (RedisError, RedisClusterException, 
 """What a Redis call raises when the server or cluster can't serve it (a cluster's "no node" is not a
 RedisError, so it is listed on its own)."""
 
+
+def decode(value: object) -> str:
+    """A Redis reply as text: the clients are opened without `decode_responses`, so replies are bytes."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 DEFAULT_TIMEOUT_SECONDS = 2.0
 # Connections per process (per node on a cluster). redis-py's default pool refuses the 101st concurrent
 # command at once (MaxConnectionsError), which under a burst looked like an outage and lost sessions; a

@@ -1,6 +1,6 @@
 """The Redis session store, for production and for running more than one bot process.
 
-Key schema (``user`` is a `UserKeys.key`, an HMAC of the Telegram id, never the id itself)::
+Key schema (``user`` is a `KeyRing.key`, an HMAC of the Telegram id, never the id itself)::
 
     {prefix}:{<user>}:session   string  compact JSON of Session.to_dict()    EX ttl, refreshed by save
     {prefix}:{<user>}:flood     string  message count in the current window  EX window, set by first INCR
@@ -22,10 +22,7 @@ Nothing in Redis holds message text or a raw id. Needs Redis 7.0+ (``EXPIRE ... 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from bot.errors import StoreUnavailable
 from bot.session import Session
 from bot.state.base import (
     USER_KEY_KINDS,
@@ -37,6 +34,7 @@ from bot.state.base import (
     encode_session,
 )
 from bot.state.client import DEFAULT_TIMEOUT_SECONDS, REDIS_ERRORS, RedisClient, open_redis
+from bot.state.guard import store_errors
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +53,6 @@ _LOAD_AND_COUNT = _INCREMENT_FLOOD + "return {count, redis.call('GET', KEYS[2])}
 def key_for(prefix: str, user: str, kind: UserKeyKind) -> str:
     """The Redis key of one kind of data about a user: ``{prefix}:{<user>}:{kind}``."""
     return f"{prefix}:{{{check_user(user)}}}:{kind}"
-
-
-@contextmanager
-def _unavailable_on_error() -> Iterator[None]:
-    """Turn any Redis or socket failure into `StoreUnavailable`, so the bot can carry on without state."""
-    try:
-        yield
-    except REDIS_ERRORS as exc:
-        raise StoreUnavailable(
-            f"the session store (Redis) is unavailable: {type(exc).__name__}: {exc}; "
-            "check that Redis is running and the Redis URL is right"
-        ) from exc
 
 
 class RedisStore:
@@ -104,30 +90,30 @@ class RedisStore:
         return key_for(self.prefix, user, kind)
 
     async def load(self, user: str) -> Session | None:
-        with _unavailable_on_error():
+        with store_errors("the session store"):
             raw = await self._redis.get(self.key(user, "session"))
         return None if raw is None else decode_session(raw)
 
     async def save(self, user: str, session: Session) -> None:
-        with _unavailable_on_error():
+        with store_errors("the session store"):
             await self._redis.set(self.key(user, "session"), encode_session(session), ex=self.ttl_seconds)
 
     async def forget(self, user: str) -> None:
         keys = [self.key(user, kind) for kind in USER_KEY_KINDS]
-        with _unavailable_on_error():
+        with store_errors("the session store"):
             await self._redis.delete(*keys)
 
     async def count_message(self, user: str, window_seconds: int) -> int:
         check_window(window_seconds)
         key = self.key(user, "flood")
-        with _unavailable_on_error():
+        with store_errors("the session store"):
             count = await self._count(keys=[key], args=[window_seconds])
         return int(count)
 
     async def load_and_count(self, user: str, window_seconds: int) -> tuple[Session | None, int]:
         check_window(window_seconds)
         keys = [self.key(user, "flood"), self.key(user, "session")]
-        with _unavailable_on_error():
+        with store_errors("the session store"):
             count, raw = await self._load_and_count(keys=keys, args=[window_seconds])
         return (None if raw is None else decode_session(raw)), int(count)
 

@@ -20,13 +20,13 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from redis.asyncio.cluster import RedisCluster
 
 from bot.logs import log_event
-from bot.reload import ContentReloader, ReloadResult
-from bot.state.client import REDIS_ERRORS, RedisClient
-from bot.usage.best_effort import BestEffort
+from bot.state.client import REDIS_ERRORS, RedisClient, decode
+from bot.state.guard import BestEffort
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,22 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """
+
+
+class ReloadOutcome(Protocol):
+    """What a reload reports (`bot.reload.ReloadResult`): whether the new content went live."""
+
+    @property
+    def ok(self) -> bool: ...
+
+
+class Reloader(Protocol):
+    """What the bus reloads (`bot.reload.ContentReloader`); a protocol, so `bot.state` imports no content."""
+
+    @property
+    def version(self) -> str: ...
+
+    async def reload(self) -> ReloadOutcome: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +77,7 @@ class ReloadBus:
         self,
         redis: RedisClient,
         prefix: str,
-        reloader: ContentReloader,
+        reloader: Reloader,
         instance: str | None = None,
     ) -> None:
         self.redis = redis
@@ -70,41 +86,32 @@ class ReloadBus:
         self.channel = f"{prefix}:content:reload"
         self.board = f"{prefix}:content:versions"
         self.subscribed = asyncio.Event()  # set while listening: tests and /reload can rely on delivery
-        self.last_result: ReloadResult | None = None
+        self.last_result: ReloadOutcome | None = None
         self._health = BestEffort("reload_bus")
         self._report = redis.register_script(_REPORT)
 
     async def publish_reload(self) -> int:
         """Ask every other process to reload; returns how many listeners got it (0 if Redis is down)."""
-        try:
-            receivers: int = await self.redis.publish(self.channel, json.dumps({"from": self.instance}))
-        except REDIS_ERRORS as exc:
-            self._health.failed(exc)
-            return 0
-        self._health.succeeded()
-        return max(0, receivers - 1)  # this process hears itself too
+        receivers = 0
+        with self._health.attempt():
+            receivers = await self.redis.publish(self.channel, json.dumps({"from": self.instance}))
+        return max(0, receivers - 1)  # this process hears itself too (and 0 listeners if Redis is down)
 
     async def report_version(self) -> None:
         """Write this process's live version to the board."""
         entry = json.dumps({"version": self.reloader.version, "at": time.time()})
-        try:
+        with self._health.attempt():
             await self._report(keys=[self.board], args=[self.instance, entry, int(STALE_SECONDS * 10)])
-        except REDIS_ERRORS as exc:
-            self._health.failed(exc)
-        else:
-            self._health.succeeded()
 
     async def versions(self) -> list[ProcessVersion]:
         """Every process that reported recently, this one first."""
-        try:
+        raw = {}
+        with self._health.attempt():
             raw = await self.redis.hgetall(self.board)
-        except REDIS_ERRORS as exc:
-            self._health.failed(exc)
-            raw = {}
         now = time.time()
         found = [ProcessVersion(self.instance, self.reloader.version, 0.0)]
         for key, value in raw.items():
-            instance = key.decode() if isinstance(key, bytes) else str(key)
+            instance = decode(key)
             if instance == self.instance:
                 continue
             try:

@@ -9,6 +9,7 @@ from bot.content.loader import ID_RE
 from bot.content.model import SourceRef, frozen_map
 from bot.content.yamlfile import LineDict, LineList, read_yaml, unknown_keys
 from bot.errors import ContentProblem
+from bot.nlu.normalise import basic_normalise
 from bot.substances.model import (
     NOTE_LOCALES,
     RISK_LEVELS,
@@ -21,7 +22,6 @@ from bot.substances.model import (
     Substance,
     SubstanceClass,
 )
-from bot.substances.recogniser import fold
 
 FOLDER = "substances"
 LEXICON_FILE = "lexicon.yml"
@@ -173,7 +173,7 @@ class _GuideReader:
                 if owner is None:
                     owners[alias.text] = (substance.id, alias_line)
                     aliases[alias.text] = alias
-        never = frozenset(fold(word) for word, _ in self.texts(file, data, "never"))
+        never = frozenset(basic_normalise(word) for word, _ in self.texts(file, data, "never"))
         return Lexicon(
             frozen_map(classes), frozen_map(substances), frozen_map(aliases), self.cues(file, data), never
         )
@@ -213,7 +213,7 @@ class _GuideReader:
         listed += [(n, line, True, False) for n, line in self.texts(file, raw, "names")]
         found: dict[str, tuple[Alias, int]] = {}
         for name, line, fuzzy, ambiguous in listed:
-            text = fold(name)
+            text = basic_normalise(name)
             if len(text.replace(" ", "")) < MIN_NAME_CHARS:
                 self.problem(
                     file, line, f"name {name!r} of '{substance.id}' is too short",
@@ -233,7 +233,10 @@ class _GuideReader:
             raw.key_lines = {}
         for key, key_line, hint in unknown_keys(raw, CUE_KEYS):
             self.problem(file, key_line, f"unknown cue list '{key}'", hint)
-        lists = {key: frozenset(fold(text) for text, _ in self.texts(file, raw, key)) for key in CUE_KEYS}
+        lists = {
+            key: frozenset(basic_normalise(text) for text, _ in self.texts(file, raw, key))
+            for key in CUE_KEYS
+        }
         if not lists["together"]:
             self.problem(
                 file, raw.line, "no 'together' cues", "list words like mix, with, together, con, mezclar"
@@ -367,7 +370,7 @@ class _GuideReader:
                 )
         if ok and all(self.depressant(lexicon, name) for name in pair):
             for locale, words in DEPRESSANT_WORDS.items():
-                missing = [w for w in words if w not in fold(notes.get(locale, ""))]
+                missing = [w for w in words if w not in basic_normalise(notes.get(locale, ""))]
                 if locale in notes and missing:
                     self.problem(
                         file,

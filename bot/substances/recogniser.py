@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,12 +18,6 @@ FUZZY_MIN_CHARS = 5
 ONE_TYPO_MAX_CHARS = 8
 # Symbols that join two names: "coke + molly", "xanax & methadone".
 JOINING_SYMBOLS = ("+", "&")
-
-
-def fold(text: str) -> str:
-    """Basic normalisation without accents, so "cocaína" and "cocaina" are one name."""
-    decomposed = unicodedata.normalize("NFKD", basic_normalise(text))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 @dataclass(frozen=True)
@@ -70,7 +63,7 @@ class Recogniser:
 
     def mentions(self, text: str) -> tuple[Mention, ...]:
         """Every substance named, in order; the longest name wins ("crystal meth" over "crystal")."""
-        words = fold(text).split()
+        words = basic_normalise(text).split()
         found: list[Mention] = []
         i = 0
         while i < len(words):
@@ -101,7 +94,7 @@ class Recogniser:
 
 def about_taking_together(text: str, cues: Cues) -> bool:
     """ "xanax with methadone", "drink on subs": yes; "methadone or suboxone, which is better": no."""
-    words = fold(text).split()
+    words = basic_normalise(text).split()
     if _contains(words, cues.together):
         return True
     weak = _contains(words, cues.weak) or any(symbol in text for symbol in JOINING_SYMBOLS)

@@ -24,12 +24,12 @@ from bot.config import Settings
 from bot.content.loader import default_content_root
 from bot.engine import COMMANDS, Engine
 from bot.handoff.queue import HandoffQueue
-from bot.handoff.sealed import ChatIdSeal
+from bot.keys import KeyRing
 from bot.logs import log_event
 from bot.monitoring.metrics import BotMetrics
-from bot.privacy import UserKeys
 from bot.reload import ContentReloader
 from bot.state import SessionStore
+from bot.state.guard import RETRY_SECONDS
 from bot.state.redis import RedisStore
 from bot.state.reload_bus import ReloadBus
 from bot.telegram.admin import register_admin_handlers
@@ -40,7 +40,6 @@ from bot.telegram.handlers import AnyApplication, register_handlers
 from bot.telegram.handoff import HandoffService
 from bot.telegram.readable_updates import ReadableUpdatesRequest
 from bot.telegram.retry import RetryingLimiter
-from bot.telegram.store_guard import RETRY_SECONDS
 from bot.telegram.supporters import register_supporter_handlers
 from bot.telegram.update_queue import GET_UPDATES_BATCH, MAX_UPDATES_IN_HAND, UpdateQueue
 from bot.usage import Recorders, UsageRecorder, UsageStats
@@ -206,11 +205,8 @@ def build_desk(
         limits=settings.handoff_limits,
         topic_days=settings.topic_days,
     )
-    keys = UserKeys(settings.id_secret)
-    seal = ChatIdSeal(settings.id_secret)
-    return SupportersDesk(
-        engine, queue, keys, seal, settings.id_secret, desk_settings, clock or time.time, stats
-    )
+    keys = KeyRing(settings.id_secret)
+    return SupportersDesk(engine, queue, keys, keys.seal, desk_settings, clock or time.time, stats)
 
 
 def queue_reader(desk: SupportersDesk, clock: Clock) -> Callable[[], Coroutine[Any, Any, tuple[int, float]]]:
@@ -262,7 +258,7 @@ def build_application(
     dialogue = Dialogue(
         engine,
         store,
-        UserKeys(settings.id_secret),
+        KeyRing(settings.id_secret),
         flood_limit=settings.flood_limit,
         default_region=settings.region,
         handoff=handoff,

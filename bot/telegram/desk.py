@@ -1,9 +1,10 @@
 """The supporters' desk: queueing people for a peer supporter, the topic per conversation, claiming,
 relaying both ways with `copyMessage`, the supporters' commands, and the timers.
 
-Nobody learns who the other is: the group sees an alias, never the person's id, name or username (the
-person's chat id is kept sealed in the handoff record and opened only to send); the person sees the
-supporter's chosen display name, never their Telegram identity, because messages are copied, not forwarded.
+Nobody learns who the other is: the group sees a conversation name, never the person's id, name or
+username (the person's chat id is kept sealed in the handoff record and opened only to send); the
+person sees the supporter's chosen display name, never their Telegram identity, because messages are
+copied, not forwarded.
 All state is in Redis (`HandoffQueue`), so any bot process can serve any update.
 """
 
@@ -28,14 +29,12 @@ from bot.engine import Engine
 from bot.errors import StoreUnavailable
 from bot.events import Reply
 from bot.handoff import card
-from bot.handoff.alias import conversation_alias
-from bot.handoff.hours import OpeningHours, describe
 from bot.handoff.queue import GroupTrace, HandoffQueue
 from bot.handoff.record import Handoff
-from bot.handoff.sealed import ChatIdSeal, SealBroken
 from bot.handoff.timers import Duty, HandoffLimits, duties
+from bot.hours import WeeklyHours, describe
+from bot.keys import ChatIdSeal, KeyRing, SealBroken
 from bot.logs import log_event
-from bot.privacy import UserKeys
 from bot.referrals.card import referral_card
 from bot.referrals.model import SERVICE_KINDS
 from bot.session import Session
@@ -65,7 +64,7 @@ NOT_ERASED_NOTE = (
 )
 # Telegram's words for a topic or message that is already gone (deleting it again is no failure).
 _ALREADY_GONE = re.compile(r"not found|TOPIC_ID_INVALID|MESSAGE_ID_INVALID", re.I)
-ALIAS_DRAWS = 5  # a new conversation's alias is drawn again while a block answers to it
+NAME_DRAWS = 5  # a new conversation's name is drawn again while a block answers to it
 FORWARD_NOT_SENT = (
     "🚫 Not sent: forwarded messages stay with the team (they can carry another person's words or name). "
     "Write or copy what the person should read instead."
@@ -83,7 +82,7 @@ class DeskSettings:
     chat_id: int
     supporter_ids: frozenset[int]
     admin_ids: frozenset[int] = frozenset()
-    hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(""))
+    hours: WeeklyHours = field(default_factory=WeeklyHours.always)
     limits: HandoffLimits = field(default_factory=HandoffLimits)
     sweep_seconds: float = 30.0
     delay_notice: float = DELAY_NOTICE_SECONDS
@@ -100,9 +99,8 @@ class SupportersDesk:
         self,
         engine: Engine,
         queue: HandoffQueue,
-        keys: UserKeys,
+        keys: KeyRing,
         seal: ChatIdSeal,
-        id_secret: str,
         settings: DeskSettings,
         clock: Clock = time.time,
         stats: UsageRecorder | None = None,
@@ -111,7 +109,6 @@ class SupportersDesk:
         self.queue = queue
         self.keys = keys
         self.seal = seal
-        self._alias_secret = id_secret
         self.settings = settings
         self.clock = clock
         self.stats = stats
@@ -123,7 +120,7 @@ class SupportersDesk:
         """Queue the person, open their topic with the card, and tell them their place."""
         session, user = request.session, request.user
         if await self.queue.is_blocked(user):
-            log_event(log, "handoff_refused", alias=request.alias, reason="blocked")
+            log_event(log, "handoff_refused", alias=request.log_alias, reason="blocked")
             await self._tell(bot, request.chat_id, "handoff_not_available", session)
             return
         existing = await self.queue.get(user)
@@ -139,16 +136,16 @@ class SupportersDesk:
         moment = datetime.fromtimestamp(now, UTC)
         if not self.settings.hours.is_open(moment):
             opening = self.settings.hours.next_opening(moment)
-            log_event(log, "handoff_refused", alias=request.alias, reason="outside_hours")
+            log_event(log, "handoff_refused", alias=request.log_alias, reason="outside_hours")
             next_open = describe(opening) if opening else ""
             await self._tell(bot, request.chat_id, "handoff_closed_hours", session, next_open=next_open)
             return
         intents = self.engine.brain.content.locale(session.locale).intents
-        ticket, alias = await self._new_conversation(user)
+        ticket, name = await self._new_conversation(user)
         record = Handoff(
             user=user,
             ticket=ticket,
-            alias=alias,
+            conversation_name=name,
             chat=self.seal.seal(request.chat_id, user),
             since=now,
             crisis=any(i in intents and intents[i].crisis for i in session.recent_intents),
@@ -157,7 +154,7 @@ class SupportersDesk:
             intents=tuple(reversed(session.recent_intents)),
         )
         await self.queue.open(record)
-        log_event(log, "handoff_requested", alias=request.alias, crisis=record.crisis)
+        log_event(log, "handoff_requested", alias=request.log_alias, crisis=record.crisis)
         if self.stats is not None:
             await self.stats.record_handoff_requested()
         position = await self.queue.position(user) or 1
@@ -170,13 +167,13 @@ class SupportersDesk:
                 await self._announce_crisis(bot, record)
 
     async def _new_conversation(self, user: str) -> tuple[str, str]:
-        """A ticket and the alias it gives, drawn again while a block answers to that alias (/unblock)."""
-        for _ in range(ALIAS_DRAWS):
+        """A ticket and the name it gives, drawn again while a block answers to that name (/unblock)."""
+        for _ in range(NAME_DRAWS):
             ticket = self.queue.new_ticket()
-            alias = conversation_alias(self._alias_secret, user, ticket)
-            if not await self.queue.alias_in_use(alias):
+            name = self.keys.conversation_name(user, ticket)
+            if not await self.queue.name_in_use(name):
                 break
-        return ticket, alias
+        return ticket, name
 
     async def take_feedback(self, user: str) -> bool:
         return await self.queue.take_feedback(user)
@@ -225,7 +222,7 @@ class SupportersDesk:
         if flagged is None:
             return  # ended meanwhile: there is no conversation left to flag
         record = flagged
-        log_event(log, "handoff_crisis", alias=self.keys.alias(user))
+        log_event(log, "handoff_crisis", alias=self.keys.log_alias(user))
         await self._refresh_card(bot, record)
         await self._announce_crisis(bot, record)
 
@@ -253,13 +250,13 @@ class SupportersDesk:
         record = await self.queue.get(user)
         if record is not None:
             await self.queue.close(user, record)
-            log_event(log, "handoff_closed", alias=self.keys.alias(user), claimed=record.claimed)
+            log_event(log, "handoff_closed", alias=self.keys.log_alias(user), claimed=record.claimed)
         trace = await self.queue.take_group_trace(user)
         if record is not None and record.topic is not None and record.topic not in trace.topics:
             trace = GroupTrace((*trace.topics, record.topic), trace.messages)
         await self.queue.forget_block(user)
         why = BLOCKED_NOTE if blocked else FORGOTTEN_NOTE
-        who = escape(record.alias) if record is not None else "A person"
+        who = escape(record.conversation_name) if record is not None else "A person"
 
         async def erase(bot: Bot) -> Erased:
             return await self._erase(bot, trace, who, why)
@@ -334,7 +331,7 @@ class SupportersDesk:
         log_event(
             log,
             "handoff_claimed",
-            alias=self.keys.alias(record.user),
+            alias=self.keys.log_alias(record.user),
             waited_s=round(self.clock() - record.since),
         )
         if self.stats is not None:
@@ -368,7 +365,7 @@ class SupportersDesk:
             return  # an internal note for the team
         if message.forward_origin is not None or message.is_automatic_forward:
             # e.g. from another conversation's topic, for a second opinion: never for this person's eyes
-            log_event(log, "relay_withheld", alias=self.keys.alias(record.user), kind="supporter_forward")
+            log_event(log, "relay_withheld", alias=self.keys.log_alias(record.user), kind="supporter_forward")
             await self._post(bot, topic, FORWARD_NOT_SENT)
             return
         if not record.claimed:
@@ -407,11 +404,11 @@ class SupportersDesk:
         supporter = self.keys.key(supporter_id)
         now = self.clock()
         if name == "alias":
-            alias = " ".join(args.split())
-            if not _ALIAS_RE.fullmatch(alias):
+            display_name = " ".join(args.split())
+            if not _ALIAS_RE.fullmatch(display_name):
                 return "Usage: /alias NAME (letters, numbers and spaces, up to 32). People see this name."
-            await self.queue.set_supporter_name(supporter, alias)
-            return f"People will see you as <b>{escape(alias)}</b>."
+            await self.queue.set_supporter_name(supporter, display_name)
+            return f"People will see you as <b>{escape(display_name)}</b>."
         if name == "queue":
             waiting = await self.queue.waiting()
             links = [card.topic_link(self.settings.chat_id, r.topic) for r in waiting]
@@ -455,8 +452,8 @@ class SupportersDesk:
         if name == "refer":
             return await self._refer(bot, record, args)
         if name == "block":
-            await self.queue.block(record.user, record.alias)
-            log_event(log, "handoff_blocked", alias=self.keys.alias(record.user))
+            await self.queue.block(record.user, record.conversation_name)
+            log_event(log, "handoff_blocked", alias=self.keys.log_alias(record.user))
             await self._finish(
                 bot,
                 record,
@@ -464,7 +461,7 @@ class SupportersDesk:
                 "handoff_ended_by_supporter",
                 None,
             )
-            return f"Blocked. To undo: /unblock {escape(record.alias)}"
+            return f"Blocked. To undo: /unblock {escape(record.conversation_name)}"
         return None
 
     async def _refer(self, bot: Bot, record: Handoff, args: str) -> str | None:
@@ -514,7 +511,7 @@ class SupportersDesk:
                     log,
                     "handoff_sweep_record_failed",
                     logging.WARNING,
-                    alias=self.keys.alias(record.user),
+                    alias=self.keys.log_alias(record.user),
                     error=type(exc).__name__,
                 )
         await self._delete_old_topics(bot, now)
@@ -590,7 +587,7 @@ class SupportersDesk:
 
     async def _close(self, bot: Bot, record: Handoff, note: str) -> None:
         await self.queue.close(record.user, record)
-        log_event(log, "handoff_closed", alias=self.keys.alias(record.user), claimed=record.claimed)
+        log_event(log, "handoff_closed", alias=self.keys.log_alias(record.user), claimed=record.claimed)
         if record.topic is None:
             return
         await self.queue.topic_ended(record.topic, self.clock())  # deleted after PEERLINE_TOPIC_DAYS
@@ -642,7 +639,7 @@ class SupportersDesk:
             except BadRequest as exc:
                 if not _BROKEN_TOPIC.search(str(exc)):
                     raise
-                log_event(log, "handoff_topic_replaced", alias=self.keys.alias(record.user))
+                log_event(log, "handoff_topic_replaced", alias=self.keys.log_alias(record.user))
         record = await self._open_topic(bot, record)
         if record.topic is None:
             return None
@@ -692,7 +689,12 @@ class SupportersDesk:
 
     def _relay_failed(self, record: Handoff, direction: str, error: str, level: int) -> None:
         log_event(
-            log, "relay_failed", level, alias=self.keys.alias(record.user), direction=direction, error=error
+            log,
+            "relay_failed",
+            level,
+            alias=self.keys.log_alias(record.user),
+            direction=direction,
+            error=error,
         )
 
     async def _note_delay(self, bot: Bot, record: Handoff, seconds: float) -> None:
@@ -728,7 +730,7 @@ class SupportersDesk:
         try:
             return self.seal.open(record.chat, record.user)
         except SealBroken:
-            log_event(log, "handoff_chat_unreadable", logging.ERROR, alias=self.keys.alias(record.user))
+            log_event(log, "handoff_chat_unreadable", logging.ERROR, alias=self.keys.log_alias(record.user))
             return None
 
     def _session_of(self, record: Handoff) -> Session:

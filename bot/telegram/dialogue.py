@@ -31,12 +31,13 @@ from bot.events import (
     TextMessage,
 )
 from bot.handoff.record import Handoff
+from bot.keys import KeyRing
 from bot.logs import log_event
 from bot.monitoring.metrics import BotMetrics
 from bot.nlu.language import language_from_code
-from bot.privacy import UserKeys
 from bot.session import Session
 from bot.state import SessionStore
+from bot.state.guard import RETRY_SECONDS, StoreGuard
 from bot.telegram.handoff import (
     FORGOTTEN_RESPONSES,
     RELAY_FAILED_RESPONSE,
@@ -49,7 +50,6 @@ from bot.telegram.handoff import (
 )
 from bot.telegram.lanes import Lanes
 from bot.telegram.render import in_send_order, send_reply
-from bot.telegram.store_guard import RETRY_SECONDS, StoreGuard
 from bot.usage.recorder import UsageRecorder
 from bot.usage.unmatched import UnmatchedLog
 
@@ -81,7 +81,7 @@ class _Trace:
     """What the per-update log line reports."""
 
     kind: str
-    alias: str
+    log_alias: str
     reply: str = "none"
     intent: str | None = None
     score: float | None = None
@@ -104,7 +104,7 @@ class Dialogue:
         self,
         engine: Engine,
         store: SessionStore,
-        keys: UserKeys,
+        keys: KeyRing,
         *,
         flood_limit: int,
         default_region: str | None = None,
@@ -147,7 +147,7 @@ class Dialogue:
         """
         started = time.perf_counter()
         user = self.keys.key(person.user_id)
-        trace = _Trace(kind, self.keys.alias(user))
+        trace = _Trace(kind, self.keys.log_alias(user))
         typing = self._typing_later(bot, person.chat_id)
         try:
             stored, count, store_ok = await self.guard.load_and_count(user, FLOOD_WINDOW_SECONDS)
@@ -170,7 +170,9 @@ class Dialogue:
                 via_relay = True
                 trace.reply = "withheld" if withheld else "relayed"
                 typing.cancel()
-                await self._relay(bot, person, claimed, outcome, message_id, session, trace.alias, withheld)
+                await self._relay(
+                    bot, person, claimed, outcome, message_id, session, trace.log_alias, withheld
+                )
             elif trace.crisis or not (trace.flooded or unread):
                 trace.reply = "engine"
                 await self._perform(bot, person, user, trace, outcome, typing, session, save=store_ok)
@@ -191,7 +193,7 @@ class Dialogue:
             await self._count(trace, event)
         except Forbidden:
             trace.reply = "blocked"
-            await self._forget_blocked(bot, user, trace.alias)
+            await self._forget_blocked(bot, user, trace.log_alias)
         finally:
             typing.cancel()
             latency = time.perf_counter() - started
@@ -200,7 +202,7 @@ class Dialogue:
             log_event(
                 log,
                 "update",
-                alias=trace.alias,
+                alias=trace.log_alias,
                 kind=trace.kind,
                 intent=trace.intent,
                 score=trace.score,
@@ -225,7 +227,9 @@ class Dialogue:
             intent = trace.intent if answered else None
             await self.stats.record_update(intent, fallback, trace.crisis)
         if fallback and self.unmatched is not None and isinstance(event, TextMessage):
-            await self.unmatched.record(event.text)  # the text only: no key, alias or chat id goes with it
+            await self.unmatched.record(
+                event.text
+            )  # the text only: no key, log alias or chat id goes with it
 
     async def private_only(self, bot: Bot, chat_id: int, text: str = "") -> None:
         """Tell a group the bot only works in private chats, at most once per group per window.
@@ -240,7 +244,9 @@ class Dialogue:
         count = await self.guard.count_message(group, GROUP_NOTICE_WINDOW_SECONDS)
         notice = count == 1
         reply = "crisis" if crisis else "private_only" if notice else "silent"
-        log_event(log, "update", alias=self.keys.alias(group), kind="group", crisis=bool(crisis), reply=reply)
+        log_event(
+            log, "update", alias=self.keys.log_alias(group), kind="group", crisis=bool(crisis), reply=reply
+        )
         with contextlib.suppress(Forbidden):  # removed from the group meanwhile: nothing to do
             for answer in crisis:
                 await self._send(bot, chat_id, answer)
@@ -251,7 +257,7 @@ class Dialogue:
     async def blocked(self, bot: Bot, person: Person) -> None:
         """The person blocked the bot: end any handoff and delete what is stored about them."""
         user = self.keys.key(person.user_id)
-        await self._forget_blocked(bot, user, self.keys.alias(user))
+        await self._forget_blocked(bot, user, self.keys.log_alias(user))
 
     def new_session(self, person: Person) -> Session:
         """A first session: the person's language if the content has it, and the region their language tag
@@ -298,7 +304,7 @@ class Dialogue:
                     # Never say "deleted" when it wasn't: the keys expire with their TTL meanwhile.
                     trace.reply = "forget_failed"
                     log_event(
-                        log, "forget_failed", logging.ERROR, alias=trace.alias, reason="store_unavailable"
+                        log, "forget_failed", logging.ERROR, alias=trace.log_alias, reason="store_unavailable"
                     )
                     text = self.engine.system_text("forget_cancelled", outcome.session or Session())
                     await self._send(bot, person.chat_id, Reply(text))
@@ -331,7 +337,9 @@ class Dialogue:
             await self.relays.wait(user)  # the supporter sees every message before the end
         try:
             if isinstance(action, RequestHandoff):
-                await self.handoff.request(bot, HandoffRequest(user, trace.alias, person.chat_id, session))
+                await self.handoff.request(
+                    bot, HandoffRequest(user, trace.log_alias, person.chat_id, session)
+                )
             elif isinstance(action, EndHandoff):
                 await self.handoff.end_by_person(bot, user, person.chat_id, session)
             else:
@@ -362,7 +370,7 @@ class Dialogue:
         outcome: Outcome,
         message_id: int,
         session: Session,
-        alias: str,
+        log_alias: str,
         withheld: str | None = None,
     ) -> None:
         """Crisis replies first (the person is never left waiting on a human), then the message itself
@@ -377,17 +385,17 @@ class Dialogue:
         if crisis:
             await self._note_crisis(bot, record.user)
         if withheld:
-            log_event(log, "relay_withheld", alias=alias, kind=withheld)
+            log_event(log, "relay_withheld", alias=log_alias, kind=withheld)
             await self._send(bot, person.chat_id, Reply(self.engine.system_text(WITHHELD_RESPONSE, session)))
             return
 
         async def copy() -> None:
-            await self._copy_to_supporter(bot, person.chat_id, record, message_id, session, alias)
+            await self._copy_to_supporter(bot, person.chat_id, record, message_id, session, log_alias)
 
         self.relays.submit(record.user, copy)
 
     async def _copy_to_supporter(
-        self, bot: Bot, chat_id: int, record: Handoff, message_id: int, session: Session, alias: str
+        self, bot: Bot, chat_id: int, record: Handoff, message_id: int, session: Session, log_alias: str
     ) -> None:
         """Copy one message to the supporter; if it does not get there, the person is told so, calmly."""
         try:
@@ -400,7 +408,7 @@ class Dialogue:
         try:
             await self._send(bot, chat_id, Reply(self.engine.system_text(RELAY_FAILED_RESPONSE, session)))
         except Forbidden:
-            await self._forget_blocked(bot, record.user, alias)
+            await self._forget_blocked(bot, record.user, log_alias)
 
     async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
         """Send one reply; if Telegram refuses it (400) or it still fails after retries, drop only it.
@@ -419,13 +427,13 @@ class Dialogue:
         with contextlib.suppress(StoreUnavailable):
             await self.handoff.note_crisis(bot, user)
 
-    async def _forget_blocked(self, bot: Bot, user: str, alias: str) -> None:
+    async def _forget_blocked(self, bot: Bot, user: str, log_alias: str) -> None:
         # As /forget does: every key goes first (handoff, then session), then the group is cleaned.
         erase: EraseInGroup = nothing_to_erase
         with contextlib.suppress(StoreUnavailable):
             erase = await self.handoff.forget(user, blocked=True)
         deleted = await self.guard.forget(user)
-        log_event(log, "user_blocked", alias=alias, state="deleted" if deleted else "kept_until_ttl")
+        log_event(log, "user_blocked", alias=log_alias, state="deleted" if deleted else "kept_until_ttl")
         await erase(bot)
 
     def _typing_later(self, bot: Bot, chat_id: int) -> asyncio.Task[None]:

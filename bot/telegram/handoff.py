@@ -54,8 +54,8 @@ class RelayFailed(PeerlineError):
 class HandoffRequest:
     """Someone asked for a peer supporter; `chat_id` is for replying now and must not be stored in clear."""
 
-    user: str  # UserKeys.key
-    alias: str  # UserKeys.alias, for logs
+    user: str  # KeyRing.key
+    log_alias: str  # KeyRing.log_alias, for logs
     chat_id: int
     session: Session
 
@@ -111,7 +111,7 @@ class SupportersNotConnected:
         self.engine = engine
 
     async def request(self, bot: Bot, request: HandoffRequest) -> None:
-        log_event(log, "handoff_unavailable", alias=request.alias, reason="handoff_not_configured")
+        log_event(log, "handoff_unavailable", alias=request.log_alias, reason="handoff_not_configured")
         await send_reply(bot, request.chat_id, Reply(self.text(request.session)))
 
     async def claimed_record(self, user: str) -> Handoff | None:

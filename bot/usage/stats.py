@@ -29,9 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bot.errors import StoreUnavailable
-from bot.state.client import REDIS_ERRORS, RedisClient
-from bot.usage.best_effort import BestEffort
+from bot.state.client import RedisClient, decode
+from bot.state.guard import BestEffort, store_errors
 
 RETENTION_DAYS = 90
 DAY_SECONDS = 86_400
@@ -137,12 +136,8 @@ class UsageStats:
             args: list[str | int] = [self._ttl(day)]
             for name, amount in counts.items():
                 args += [name, amount]
-            try:
+            with self._health.attempt():
                 await self._increment_script(keys=[self._keys(day)[0]], args=args)
-            except REDIS_ERRORS as exc:
-                self._health.failed(exc)
-            else:
-                self._health.succeeded()
 
     async def close(self) -> None:
         """Write what is pending and wait for writes in flight (at shutdown)."""
@@ -170,14 +165,10 @@ class UsageStats:
         stats, waits = self._keys(day)
         ttl = self._ttl(day)
         sample = secrets.token_hex(6)  # members must differ; the score is the wait
-        try:
+        with self._health.attempt():
             await self._add_wait(
                 keys=[stats, waits], args=[max(0.0, wait_seconds), sample, MAX_WAIT_SAMPLES, ttl]
             )
-        except REDIS_ERRORS as exc:
-            self._health.failed(exc)
-        else:
-            self._health.succeeded()
 
     async def record_feedback(self, helpful: bool) -> None:
         await self._increment({"feedback_helpful" if helpful else "feedback_unhelpful": 1})
@@ -187,28 +178,20 @@ class UsageStats:
         await self.flush()  # this process's own counts are included
         today = utc_day(self.clock())
         wanted = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
-        try:
+        with store_errors("usage statistics"):
             pipe = self.redis.pipeline(transaction=False)
             for day in wanted:
                 stats, waits = self._keys(day)
                 pipe.hgetall(stats)
                 pipe.zrange(waits, 0, -1, withscores=True)
             replies = await pipe.execute()
-        except REDIS_ERRORS as exc:
-            raise StoreUnavailable(
-                f"usage statistics are unavailable: {type(exc).__name__}: {exc}; check REDIS_URL"
-            ) from exc
         return [_day_stats(day, replies[2 * n], replies[2 * n + 1]) for n, day in enumerate(wanted)]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _day_stats(
     day: date, raw: dict[bytes | str, bytes | str], waits: Sequence[tuple[bytes, float]]
 ) -> DayStats:
-    counts = {_text(k): int(v) for k, v in raw.items()}
+    counts = {decode(k): int(v) for k, v in raw.items()}
     intents = {k[len(INTENT_FIELD) :]: v for k, v in counts.items() if k.startswith(INTENT_FIELD)}
     return DayStats(
         day=day,

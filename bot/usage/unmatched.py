@@ -1,12 +1,12 @@
 """Unmatched messages, kept only when a deployment opts in (PEERLINE_KEEP_UNMATCHED): a privacy trade-off.
 
-Only fallback messages are kept, scrubbed first (`scrub`), never with a user key, alias or chat id, and
+Only fallback messages are kept, scrubbed first (`scrub`), never with a user key, log alias or chat id, and
 for at most MAX_AGE_DAYS. Key schema (``day`` is the UTC day the message arrived)::
 
     {prefix}:unmatched:{day}   zset   member "<random>:<scrubbed text>", score = the day's start
 
-No time finer than the day is kept, not even the order of arrival: log lines carry an alias and the
-second of each fallback, so either could link a kept text to an alias. Members of equal score sort by
+No time finer than the day is kept, not even the order of arrival: log lines carry a log alias and the
+second of each fallback, so either could link a kept text to a log alias. Members of equal score sort by
 their random prefix, so over MAX_PER_DAY a random earlier message of the same day makes room for the new
 one. Each day's key expires MAX_AGE_DAYS after that day began, so nothing outlives the limit even if
 nobody reads or writes again; reads also skip any day that began longer ago than the limit.
@@ -18,9 +18,8 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.errors import StoreUnavailable
-from bot.state.client import REDIS_ERRORS, RedisClient
-from bot.usage.best_effort import BestEffort
+from bot.state.client import RedisClient, decode
+from bot.state.guard import BestEffort, store_errors
 from bot.usage.scrub import scrub_prefix
 from bot.usage.stats import DAY_SECONDS, Clock, utc_day
 
@@ -68,13 +67,9 @@ class UnmatchedLog:
         start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
         ttl = int(start + MAX_AGE_DAYS * DAY_SECONDS - now)
         key = self._key(day.isoformat())
-        try:
-            member = f"{secrets.token_hex(4)}:{clean}"
+        member = f"{secrets.token_hex(4)}:{clean}"
+        with self._health.attempt():
             await self._record(keys=[key], args=[member, int(start), self.max_per_day, ttl])
-        except REDIS_ERRORS as exc:
-            self._health.failed(exc)
-        else:
-            self._health.succeeded()
 
     async def read(self, days: int = MAX_AGE_DAYS) -> list[str]:
         """Texts of the last `days` UTC days, today included (at most MAX_AGE_DAYS), oldest day first."""
@@ -82,19 +77,10 @@ class UnmatchedLog:
         oldest = now - min(days, MAX_AGE_DAYS) * DAY_SECONDS
         today = utc_day(now)
         keys = [self._key((today - timedelta(days=n)).isoformat()) for n in range(MAX_AGE_DAYS, -1, -1)]
-        try:
+        with store_errors("unmatched messages"):
             pipe = self.redis.pipeline(transaction=False)
             for key in keys:
                 pipe.zremrangebyscore(key, "-inf", now - MAX_AGE_DAYS * DAY_SECONDS)
                 pipe.zrangebyscore(key, f"({oldest!r}", "+inf")  # days that began less than `days` ago
             replies = await pipe.execute()
-        except REDIS_ERRORS as exc:
-            raise StoreUnavailable(
-                f"unmatched messages are unavailable: {type(exc).__name__}: {exc}; check REDIS_URL"
-            ) from exc
-        texts = []
-        for members in replies[1::2]:
-            for member in members:
-                raw = member.decode() if isinstance(member, bytes) else str(member)
-                texts.append(raw.partition(":")[2])
-        return texts
+        return [decode(member).partition(":")[2] for members in replies[1::2] for member in members]

@@ -1,9 +1,9 @@
-"""Anonymous conversation names such as "Blue Heron 4821" that supporters can say out loud."""
+"""Anonymous conversation names such as "Blue Heron 4821" that supporters can say out loud.
+
+The digest comes from `KeyRing.conversation_name`; this module only turns it into words.
+"""
 
 from __future__ import annotations
-
-import hashlib
-import hmac
 
 ADJECTIVES = (
     "Amber", "Blue", "Bright", "Calm", "Cedar", "Clear", "Copper", "Coral", "Crimson", "Dawn",
@@ -23,17 +23,9 @@ ANIMALS = (
     "Swan", "Tern", "Thrush", "Tiger", "Toad", "Trout", "Turtle", "Vole", "Walrus", "Whale",
     "Wolf", "Wren", "Yak", "Zebra",
 )  # fmt: skip
-_CONTEXT = b"peerline:handoff-alias"
 
 
-def conversation_alias(secret: bytes | str, user: str, conversation: str) -> str:
-    """A friendly name for one conversation (`conversation` is its random ticket) of a hashed user key.
-
-    Per conversation, not per person: a person who comes back, after /forget or not, is someone new to the
-    supporters. It cannot be turned back into the key without the secret (about 41 million names).
-    """
-    raw = secret.encode() if isinstance(secret, str) else secret
-    message = f"{user}:{conversation}".encode()
-    digest = hmac.new(hmac.new(raw, _CONTEXT, hashlib.sha256).digest(), message, hashlib.sha256).digest()
+def name_from_digest(digest: bytes) -> str:
+    """An adjective, an animal and four digits read from the first six bytes of a keyed digest."""
     number = int.from_bytes(digest[2:6], "big") % 10_000
     return f"{ADJECTIVES[digest[0] % len(ADJECTIVES)]} {ANIMALS[digest[1] % len(ANIMALS)]} {number:04d}"

@@ -1,22 +1,68 @@
-"""Keeping the bot answering while the session store is down: no memory, one log line per outage."""
+"""What a Redis failure becomes: `StoreUnavailable` where the caller must know (`store_errors`), one log line
+per outage where it must not (`BestEffort`), and no memory while the session store is down (`StoreGuard`).
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from bot.errors import StoreUnavailable
 from bot.logs import log_event
 from bot.session import Session
-from bot.state import MemoryStore, SessionStore
+from bot.state.base import SessionStore
+from bot.state.client import REDIS_ERRORS
+from bot.state.memory import MemoryStore
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0  # while down, skip the store this long, so a black-holed Redis costs one timeout
 FALLBACK_MAX_USERS = 10_000
 T = TypeVar("T")
+
+
+@contextmanager
+def store_errors(what: str) -> Iterator[None]:
+    """Turn any Redis or socket failure inside the block into `StoreUnavailable` naming `what`."""
+    try:
+        yield
+    except REDIS_ERRORS as exc:
+        raise StoreUnavailable(
+            f"{what} (Redis) is unavailable: {type(exc).__name__}: {exc}; "
+            "check that Redis is running and the Redis URL is right"
+        ) from exc
+
+
+class BestEffort:
+    """Redis writes that must never break a conversation: a failure is logged once, then ignored until a
+    later call succeeds (a Redis outage gives one warning, not one per message)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.failing = False
+
+    @contextmanager
+    def attempt(self) -> Iterator[None]:
+        """Run the block; a Redis failure in it is noted and swallowed, a success ends an outage."""
+        try:
+            yield
+        except REDIS_ERRORS as exc:
+            self.failed(exc)
+        else:
+            self.succeeded()
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.failing:
+            self.failing = True
+            log_event(log, "redis_unavailable", logging.WARNING, part=self.what, error=type(exc).__name__)
+
+    def succeeded(self) -> None:
+        if self.failing:
+            self.failing = False
+            log_event(log, "redis_recovered", part=self.what)
 
 
 class StoreGuard:
